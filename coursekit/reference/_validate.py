@@ -1,0 +1,40 @@
+"""Input checks shared by every reference op: clear errors that name the argument and shapes."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def array(name: str, x, *, ndim: int | tuple[int, ...] | None = None, min_ndim: int = 0) -> np.ndarray:
+    """Return `x` as a floating ndarray or raise TypeError/ValueError naming `name`.
+
+    Integer and boolean arrays are promoted to float64; lists, tensors and scalars are refused
+    (a torch tensor here almost always means the wrong library was called).
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__module__}.{type(x).__qualname__}")
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float64)
+    elif x.dtype.kind != "f":
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if x.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got shape {x.shape}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}")
+    return x
+
+
+def same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {name_a} {a.shape} and {name_b} {b.shape}")
+
+
+def axis(name: str, dim, x: np.ndarray) -> int:
+    """Normalise a `dim` argument (negative allowed, like PyTorch) for array `x`."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(dim).__name__}")
+    if not -x.ndim <= dim < max(x.ndim, 1):
+        raise ValueError(f"{name}={dim} is out of range for an input of shape {x.shape}")
+    return int(dim) % max(x.ndim, 1)
