@@ -1,0 +1,152 @@
+"""coursekit.data: shapes, dtypes, determinism, argument checks, IDX round trip."""
+import gzip
+
+import numpy as np
+import pytest
+
+from coursekit import data
+
+TOY = sorted(data.TOY_SETS)
+
+
+@pytest.mark.parametrize("name", TOY)
+@pytest.mark.parametrize("n", [3, 4, 101])
+def test_toy_shapes_and_dtypes(name, n):
+    X, y = data.toy(name, n=n, seed=1)
+    assert X.shape == (n, 2) and X.dtype == np.float64
+    assert y.shape == (n,) and y.dtype == np.int64
+    assert np.isfinite(X).all()
+    assert y.min() >= 0
+
+
+@pytest.mark.parametrize("name", TOY)
+def test_toy_deterministic_by_seed(name):
+    X1, y1 = data.toy(name, seed=3)
+    X2, y2 = data.toy(name, seed=3)
+    X3, _ = data.toy(name, seed=4)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert not np.array_equal(X1, X3)
+
+
+@pytest.mark.parametrize("name", TOY)
+def test_toy_has_both_classes(name):
+    _, y = data.toy(name, n=200)
+    assert set(np.unique(y)) >= {0, 1}
+
+
+def test_linear_is_separable_with_margin():
+    X, y = data.linear(n=300, margin=0.1, seed=5)
+    # a perceptron (with bias) converges on a separable set
+    Xb = np.hstack([X, np.ones((len(X), 1))])
+    w = np.zeros(3)
+    for _ in range(1000):
+        wrong = np.flatnonzero((Xb @ w > 0) != (y == 1))
+        if wrong.size == 0:
+            break
+        i = wrong[0]
+        w += (1 if y[i] == 1 else -1) * Xb[i]
+    assert ((Xb @ w > 0) == (y == 1)).all()
+
+
+def test_class_counts():
+    _, y = data.spirals(n=10, classes=3)
+    assert sorted(np.bincount(y)) == [3, 3, 4]
+    _, y = data.blobs(n=9, centers=3)
+    assert np.bincount(y).tolist() == [3, 3, 3]
+    _, y = data.moons(n=11)
+    assert np.bincount(y).tolist() == [5, 6]
+
+
+def test_xor_labels_follow_signs_without_noise():
+    X, y = data.xor(n=500, noise=0.0)
+    np.testing.assert_array_equal(y, (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(int))
+
+
+def test_moons_without_noise_lies_on_circles():
+    X, y = data.moons(n=100, noise=0.0)
+    r0 = np.hypot(*X[y == 0].T)
+    r1 = np.hypot(X[y == 1, 0] - 1, X[y == 1, 1] - 0.5)
+    np.testing.assert_allclose(r0, 1.0)
+    np.testing.assert_allclose(r1, 1.0)
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda: data.moons(n=1), "n"),
+    (lambda: data.moons(n=2.5), "n"),
+    (lambda: data.moons(n=True), "n"),
+    (lambda: data.moons(noise=-0.1), "noise"),
+    (lambda: data.xor(noise=float("nan")), "noise"),
+    (lambda: data.xor(seed=1.5), "seed"),
+    (lambda: data.spirals(classes=1), "classes"),
+    (lambda: data.spirals(n=3, classes=4), "classes"),
+    (lambda: data.blobs(centers=1), "centers"),
+    (lambda: data.blobs(std="big"), "std"),
+    (lambda: data.linear(margin=0.6), "margin"),
+    (lambda: data.toy("circles"), "name"),
+    (lambda: data.digits(test_size=0.0), "test_size"),
+    (lambda: data.digits(test_size=1.2), "test_size"),
+    (lambda: data.digits(seed="a"), "seed"),
+])
+def test_bad_arguments_name_the_argument(call, arg):
+    with pytest.raises(ValueError, match=arg):
+        call()
+
+
+def test_digits():
+    X_tr, X_te, y_tr, y_te = data.digits(test_size=0.25, seed=0)
+    assert X_tr.shape == (1347, 64) and X_te.shape == (450, 64)
+    assert X_tr.dtype == X_te.dtype == np.float64
+    assert y_tr.dtype == y_te.dtype == np.int64
+    assert X_tr.min() >= 0.0 and X_tr.max() == 1.0
+    assert set(np.unique(y_tr)) == set(range(10))
+    again = data.digits(test_size=0.25, seed=0)
+    np.testing.assert_array_equal(X_tr, again[0])
+    np.testing.assert_array_equal(y_te, again[3])
+    other = data.digits(test_size=0.25, seed=1)
+    assert not np.array_equal(y_te, other[3])
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_idx_round_trip(tmp_path, suffix):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=5).astype(np.uint8)
+    pi, pl = tmp_path / f"img-idx3-ubyte{suffix}", tmp_path / f"lab-idx1-ubyte{suffix}"
+    data.write_idx(pi, images)
+    data.write_idx(pl, labels)
+    X, y = data.load_mnist_idx(pi, pl)
+    assert X.shape == (5, 28, 28) and X.dtype == np.float64
+    assert y.shape == (5,) and y.dtype == np.int64
+    np.testing.assert_array_equal(X * 255, images)
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_idx_matches_the_mnist_byte_layout(tmp_path):
+    # hand-written bytes, as in the MNIST spec: magic 0x00000803, N, rows, cols, pixels row-major
+    raw = bytes([0, 0, 8, 3]) + (2).to_bytes(4, "big") + (2).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    raw += bytes(range(12))
+    (tmp_path / "i").write_bytes(raw)
+    with gzip.open(tmp_path / "l.gz", "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + bytes([7, 3]))
+    X, y = data.load_mnist_idx(tmp_path / "i", tmp_path / "l.gz")
+    np.testing.assert_array_equal(X * 255, np.arange(12).reshape(2, 2, 3))
+    assert y.tolist() == [7, 3]
+
+
+def test_idx_errors(tmp_path):
+    data.write_idx(tmp_path / "img", np.zeros((3, 2, 2), np.uint8))
+    data.write_idx(tmp_path / "lab", np.zeros(4, np.uint8))
+    with pytest.raises(ValueError, match="path_labels"):
+        data.load_mnist_idx(tmp_path / "img", tmp_path / "lab")
+    (tmp_path / "junk").write_bytes(b"hello world")
+    with pytest.raises(ValueError, match="path_images.*magic"):
+        data.load_mnist_idx(tmp_path / "junk", tmp_path / "lab")
+    raw = (tmp_path / "img").read_bytes()
+    (tmp_path / "short").write_bytes(raw[:-1])
+    with pytest.raises(ValueError, match="path_images.*bytes"):
+        data.load_mnist_idx(tmp_path / "short", tmp_path / "lab")
+    with pytest.raises(ValueError, match="path_images.*3-D"):
+        data.load_mnist_idx(tmp_path / "lab", tmp_path / "lab")
+    with pytest.raises(ValueError, match="dtype"):
+        data.write_idx(tmp_path / "x", np.zeros(3, np.complex128))
