@@ -34,11 +34,13 @@ def _fmt(v) -> str:
     return np.format_float_positional(v, precision=10, trim="-") if np.isfinite(v) else str(v)
 
 
-def compare(got, expected, *, atol: float = 1e-7, rtol: float = 1e-6, name: str = "output") -> Report:
+def compare(got, expected, *, atol: float = 1e-7, rtol: float = 1e-6, name: str = "output",
+            dtype: bool = False) -> Report:
     """Is `got` close to `expected`, elementwise |got - expected| <= atol + rtol * |expected|?
 
-    NaN matches only NaN and an infinity only the same infinity. The report names the first
-    thing to fix: type, shape, dtype, non-finite values, then the worst element.
+    NaN matches only NaN and an infinity only the same infinity. With `dtype=True` the dtypes must
+    match too. The report names the first thing to fix: type, shape, dtype, non-finite values,
+    then the worst element.
     """
     if expected is None:
         ok = got is None
@@ -53,6 +55,9 @@ def compare(got, expected, *, atol: float = 1e-7, rtol: float = 1e-6, name: str 
                       expected_shape=expected.shape)
     if got.shape != expected.shape:
         return Report(name, False, False, f"shape {got.shape}, expected {expected.shape}",
+                      got_shape=got.shape, expected_shape=expected.shape)
+    if dtype and got.dtype != expected.dtype:
+        return Report(name, False, False, f"dtype {got.dtype}, expected {expected.dtype} (keep the inputs' precision)",
                       got_shape=got.shape, expected_shape=expected.shape)
     if got.dtype.kind not in "fiub":
         return Report(name, False, False, f"dtype {got.dtype}, expected a real floating dtype like {expected.dtype}",

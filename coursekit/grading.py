@@ -1,0 +1,266 @@
+"""`check(name, fn)`: grade a student's function against the NumPy reference and PyTorch.
+
+    check("relu_forward", relu_forward)
+    check("relu_backward", relu_backward, forward=relu_forward)   # the cache comes from your forward
+    check("relu_forward", relu_forward, hidden=True)              # more cases (nbgrader's hidden tests)
+
+A short table goes to stdout; a failure raises AssertionError naming the case, the argument, the
+shapes, the worst index, expected vs got, and a hint. Nothing is written to stderr (nbgrader
+scores a cell 0 when anything is). `regrade()` is the authoritative grade used by the autograder:
+it re-runs a notebook's test cells in a fresh process where the answer cells exist only in a
+sandbox (see `coursekit.sandbox`), so patching numpy, `check` or the registry from an answer cell
+cannot turn a wrong answer into a right one.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ops
+from .compare import compare
+from .sandbox import InProcess, SandboxDied, SandboxedFunction, StudentCode, split_source
+
+
+@dataclass
+class Row:
+    case: str
+    ok: bool
+    vs_numpy: str
+    vs_torch: str
+    max_abs: float
+    problem: str = ""
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    rows: list = field(default_factory=list)
+
+    def __bool__(self):
+        return self.passed
+
+
+def _grad_names(spec) -> list:
+    return [f"d{n}" for n in spec.inputs]
+
+
+def _describe(v) -> str:
+    if isinstance(v, tuple) and len(v) == 3 and v[0] == "__foreign__":
+        extra = " (a torch tensor: write this one in NumPy)" if "torch" in v[1] else ""
+        return f"a {v[1]}{extra}"
+    if isinstance(v, np.ndarray):
+        return f"an ndarray of shape {v.shape}"
+    if isinstance(v, (tuple, list)):
+        return f"a {type(v).__name__} of {len(v)} item(s)"
+    return "None" if v is None else f"a {type(v).__name__}"
+
+
+def _expected_parts(spec, mode, value):
+    """Split a student's return value into named arrays, or return (None, message) when malformed."""
+    if mode == "forward":
+        if not (isinstance(value, (tuple, list)) and len(value) == 2):
+            return None, (f"{spec.name}_forward should return (out, cache): the output array and whatever your "
+                          f"backward needs; it returned {_describe(value)}")
+        return {"out": value[0]}, ""
+    names = _grad_names(spec)
+    if len(names) == 1:
+        if isinstance(value, (tuple, list)):
+            return None, (f"{spec.name}_backward should return dx, a single ndarray, not {_describe(value)}")
+        return {"dx" if names[0] == "dx" else names[0]: value}, ""
+    if not (isinstance(value, (tuple, list)) and len(value) == len(names)):
+        return None, (f"{spec.name}_backward should return a tuple ({', '.join(names)}), "
+                      f"one gradient per input; it returned {_describe(value)}")
+    return dict(zip(names, value)), ""
+
+
+def _mutated(before: list, after: list, names: list) -> str:
+    for n, b, a in zip(names, before, after):
+        if isinstance(b, np.ndarray) and (not isinstance(a, np.ndarray) or a.shape != b.shape
+                                          or not np.array_equal(a, b, equal_nan=True)):
+            return n
+    return ""
+
+
+def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet: bool = False) -> CheckResult:
+    """Grade `fn` as the op `name` ("relu_forward", "linear_backward", ...).
+
+    forward: for a backward, your forward function, whose cache your backward receives (without it,
+    the reference forward's cache is passed). hidden: run the extra cases too. forbid: dotted names
+    ("numpy.einsum") your function may not call; torch and coursekit.reference are always forbidden.
+    """
+    spec, mode = ops.get(name)
+    if mode is None:
+        raise ValueError(f"check() needs a function name ending in _forward or _backward, e.g. {name}_forward")
+    student = fn if isinstance(fn, SandboxedFunction) else None
+    if student is None and not callable(fn):
+        raise TypeError(f"check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
+    if forward is not None and not (callable(forward) or isinstance(forward, SandboxedFunction)):
+        raise TypeError(f"forward= must be your forward function, got {type(forward).__name__}")
+    cases = spec.make_cases(hidden)
+    from . import backend
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dev = backend.device()
+        expected, jobs = [], []
+        for case in cases:
+            out, cache = spec.run_forward(case)
+            if mode == "forward":
+                ref, tor = {"out": out}, {"out": spec.torch_forward(case, dev)}
+                jobs.append((spec.args(case), case.kwargs, None, None))
+            else:
+                dout = spec.dout(case, out)
+                names = _grad_names(spec)
+                ref = dict(zip(names, ops.as_grads(spec.backward(dout, cache))))
+                tor = dict(zip(names, spec.torch_backward(case, dout, dev)))
+                jobs.append((spec.args(case), case.kwargs, dout, None if forward is not None else cache))
+            expected.append((ref, tor))
+
+    if student is not None:  # the autograder: the answer cells live in a sandbox process
+        if mode == "forward":
+            fwd_name, bwd_name = student.__name__, None
+        else:
+            fwd_name, bwd_name = getattr(forward, "__name__", None), student.__name__
+        try:
+            reply = student.code.run(fwd_name, bwd_name, mode, jobs, forbid=forbid)
+        except SandboxDied as e:
+            raise AssertionError(f"{name}: {e}") from None
+        if "missing" in reply:
+            errors = "; ".join(student.code.errors + student.code.load_errors())
+            raise AssertionError(f"{name}: {reply['missing']}" + (f" ({errors})" if errors else "")) from None
+        results = reply["results"]
+    else:
+        runner = InProcess(forbid)
+        fwd = fn if mode == "forward" else forward
+        results = runner.run(fwd, fn if mode == "backward" else None, mode, jobs)
+    return _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
+
+
+def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet) -> CheckResult:
+    rows, failure = [], None
+    arg_names = list(spec.inputs) + ["dout"]
+    for case, job, (ref, tor), res in zip(cases, jobs, expected, results):
+        problem, row = "", None
+        before = list(job[0]) + [job[2]]
+        if res["forbidden"]:
+            used = " and ".join(res["forbidden"])
+            problem = (f"your function calls {used} while it runs: implement this yourself "
+                       f"(NumPy only, no {used})")
+        elif res["error"]:
+            etype, emsg, tb = res["error"]
+            problem = f"raised {etype}: {emsg}" + (f" (in your {res['stage']})" if res["stage"] != mode else "")
+            if tb:
+                problem += "\n" + tb.rstrip()
+        elif bad := _mutated(before, res["inputs_after"], arg_names):
+            problem = (f"modified its input `{bad}` in place; leave inputs untouched "
+                       f"(build a new array, or work on {bad}.copy())")
+        else:
+            parts, problem = _expected_parts(spec, mode, res["value"])
+            if parts is not None:
+                worst = 0.0
+                status = {"numpy": "ok", "torch": "ok"}
+                for key, want in ref.items():
+                    got = parts[key]
+                    if isinstance(got, tuple) and got and got[0] == "__foreign__":
+                        problem = f"{key}: expected a numpy.ndarray, got {_describe(got)}"
+                        break
+                    tol = dict(atol=spec.grade_atol, rtol=spec.grade_rtol, name=key, dtype=True)
+                    r_np = compare(got, want, **tol)
+                    r_t = compare(got, tor[key], **tol)
+                    status["numpy"] = status["numpy"] if r_np.ok else "FAIL"
+                    status["torch"] = status["torch"] if r_t.ok else "FAIL"
+                    if r_np.ok and r_t.ok:
+                        worst = max(worst, r_np.max_abs, r_t.max_abs)
+                    elif not problem:
+                        problem = str(r_np if not r_np.ok else r_t)
+                        worst = r_np.max_abs if not r_np.ok else r_t.max_abs
+                if not problem:
+                    row = Row(case.label, True, status["numpy"], status["torch"], worst)
+                else:
+                    row = Row(case.label, False, status["numpy"], status["torch"], worst, problem)
+        if row is None:
+            row = Row(case.label, False, "FAIL", "FAIL", float("nan"), problem)
+        rows.append(row)
+        if not row.ok and failure is None:
+            failure = (case, row)
+
+    passed = failure is None
+    if not quiet:
+        _print_table(name, spec, mode, rows, dev, hidden)
+    if not passed:
+        case, row = failure
+        what = "the NumPy reference and PyTorch" + (" autograd" if mode == "backward" else "")
+        msg = (f"{name} is wrong on case '{case.describe()}':\n  {row.problem}\n"
+               f"  (compared with {what} on {dev.type}, float64)")
+        hint = spec.hints.get(mode)
+        if hint and row.vs_numpy == "FAIL" and row.max_abs == row.max_abs:  # a wrong value, not a crash
+            msg += f"\nHint: {hint}"
+        raise AssertionError(msg)
+    return CheckResult(name, passed, rows)
+
+
+def _print_table(name, spec, mode, rows, dev, hidden):
+    n_ok = sum(r.ok for r in rows)
+    kind = "hidden + visible" if hidden else "visible"
+    against = "PyTorch autograd" if mode == "backward" else "PyTorch"
+    lines = [f"check {name}: {n_ok}/{len(rows)} {kind} cases pass "
+             f"(vs NumPy reference and {against} on {dev.type}, float64)"]
+    width = max(len(r.case) for r in rows)
+    lines.append(f"  {'case':<{width}}  numpy  torch  max abs diff")
+    for r in rows:
+        diff = "-" if np.isnan(r.max_abs) else f"{r.max_abs:.1e}"
+        lines.append(f"  {r.case:<{width}}  {r.vs_numpy:<5}  {r.vs_torch:<5}  {diff}")
+    print("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------- the autograder's re-run
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str
+    output: str = ""
+
+
+def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) -> dict:
+    """Re-run a notebook's test cells with its answer cells held in a sandbox process.
+
+    setup: sources of the read-only cells (run here: instructor code); answers: sources of the
+    answer cells (run only in the sandbox); tests: grade_id -> test-cell source. Returns
+    grade_id -> Verdict. Student names seen by the tests are sandbox handles, so a test passes only
+    when the student's functions, run in isolation, produce the right values.
+    """
+    verdicts = {}
+    with StudentCode(setup, answers, forbid=forbid, timeout=timeout) as code:
+        setup_ns: dict = {"__name__": "__grading__"}
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for src in setup:
+                for _, chunk in split_source(src)[0]:
+                    with contextlib.suppress(Exception):
+                        exec(compile(chunk, "<setup>", "exec"), setup_ns)
+        for grade_id, src in tests.items():
+            ns = {n: code.function(n) for n in code.names}
+            ns.update(setup_ns)  # instructor names (check, np, ...) win over the student's
+            ns.setdefault("check", check)
+            buf = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    exec(compile(src, f"<test {grade_id}>", "exec"), ns)
+                verdicts[grade_id] = Verdict(True, "", buf.getvalue())
+            except AssertionError as e:
+                verdicts[grade_id] = Verdict(False, str(e), buf.getvalue())
+            except NameError as e:
+                load = "; ".join(code.errors + code.load_errors())
+                verdicts[grade_id] = Verdict(False, f"{e}: did you rename or delete a function?"
+                                             + (f" ({load})" if load else ""), buf.getvalue())
+            except Exception as e:  # noqa: BLE001 - the verdict records whatever went wrong
+                verdicts[grade_id] = Verdict(False, f"{type(e).__name__}: {e}", buf.getvalue())
+    return verdicts
