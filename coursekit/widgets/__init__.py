@@ -1,0 +1,10 @@
+"""Interactive widgets, one module per chapter, all built on `base.PlotWidget`.
+
+    from coursekit.widgets import NeuronPlayground, ActivationExplorer
+    NeuronPlayground()          # last expression of a cell: shows the widget
+"""
+from .activations import ActivationExplorer
+from .base import PlotWidget
+from .neurons import NeuronPlayground
+
+__all__ = ["ActivationExplorer", "NeuronPlayground", "PlotWidget"]
