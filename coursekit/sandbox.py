@@ -240,7 +240,7 @@ class StudentCode:
     `answers` the answer cells. Use `function(name)` to get a callable handle for `check()`.
     """
 
-    def __init__(self, setup, answers, *, forbid=(), timeout=60.0, memory_mb=4096):
+    def __init__(self, setup, answers, *, forbid=(), timeout=60.0, memory_mb=2048):
         self.setup, self.answers = list(setup), list(answers)
         self.forbid, self.timeout, self.memory_mb = tuple(forbid), float(timeout), int(memory_mb)
         self.names, self.errors = set(), []
@@ -418,8 +418,12 @@ def _child_main():
                          if target is None else f"{want} is a {type(target).__name__}, not a function"}
             else:
                 record = []
+                results = []
                 with _forbid_names(msg["forbid"], record):
-                    results = [run_case(fwd, bwd, msg["mode"], *job, trace=False) for job in msg["jobs"]]
+                    for job in msg["jobs"]:  # stop at the first crash: the verdict is decided
+                        results.append(run_case(fwd, bwd, msg["mode"], *job, trace=False))
+                        if results[-1]["error"]:
+                            break
                 for r in results:  # an import of torch that failed explains a NameError later
                     missing = r["error"] is not None and r["error"][0] in ("NameError", "ImportError", "ModuleNotFoundError")
                     r["forbidden"] = sorted(set(record) | (set(imported) if missing else set()))

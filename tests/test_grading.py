@@ -1,0 +1,224 @@
+"""check() and regrade(): right answers pass, wrong ones fail with a message a student can act on,
+nothing reaches stderr, and nothing written in an answer cell turns a wrong answer right."""
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from coursekit import ops
+from coursekit.grading import check, regrade
+from coursekit.reference import _validate, activations, neurons
+
+
+def _student_copy(module) -> dict:
+    """The reference module's code as if a student had typed it (not a call into coursekit.reference)."""
+    ns: dict = {}
+    exec(compile(inspect.getsource(_validate), "<student _validate>", "exec"), ns)
+    src = re.sub(r"^from \._validate import .*$", "", inspect.getsource(module), flags=re.M)
+    exec(compile(src, "<student>", "exec"), ns)
+    return ns
+
+
+STUDENT = {**_student_copy(neurons), **_student_copy(activations)}
+
+
+@pytest.mark.parametrize("name", sorted(ops.REGISTRY))
+def test_a_correct_answer_passes_every_case_and_writes_nothing_to_stderr(name, capfd):
+    fwd, bwd = STUDENT[f"{name}_forward"], STUDENT[f"{name}_backward"]
+    r1 = check(f"{name}_forward", fwd, hidden=True)
+    r2 = check(f"{name}_backward", bwd, forward=fwd, hidden=True)
+    r3 = check(f"{name}_backward", bwd)  # the reference forward's cache
+    assert r1.passed and r2.passed and r3.passed
+    assert len(r1.rows) == len(ops.REGISTRY[name].make_cases(hidden=True)) > len(r3.rows)
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert f"check {name}_forward: {len(r1.rows)}/{len(r1.rows)}" in out
+
+
+def _fails(name, fn, match, **kw):
+    with pytest.raises(AssertionError, match=match) as info:
+        check(name, fn, **kw)
+    return str(info.value)
+
+
+def relu_forward(x):
+    return np.maximum(x, 0.0), x
+
+
+def test_wrong_values_name_case_argument_index_and_hint(capfd):
+    def relu_backward(dout, cache):
+        return dout * (cache >= 0)  # gradient 1 at relu(0)
+
+    msg = _fails("relu_backward", relu_backward, "exact zeros and ties", forward=relu_forward)
+    assert "dx:" in msg and "worst at index (" in msg and "expected 0" in msg
+    assert "Hint: The gradient is 1 where x > 0" in msg and "PyTorch autograd on cpu" in msg
+    out, err = capfd.readouterr()
+    assert "FAIL" in out and err == ""
+
+
+def test_wrong_shape():
+    msg = _fails("softmax_forward", lambda x, dim=-1: (np.exp(x).sum(axis=dim), None), "shape")
+    assert "shape (4,), expected (4, 5)" in msg
+
+
+def test_wrong_dtype():
+    _fails("relu_forward", lambda x: (np.maximum(x, 0).astype(np.float32), x), r"dtype float32, expected float64")
+
+
+def test_wrong_return_types():
+    _fails("relu_forward", lambda x: np.maximum(x, 0), r"should return \(out, cache\).*returned an ndarray")
+    _fails("relu_forward", lambda x: (np.maximum(x, 0).tolist(), x), r"expected a numpy.ndarray .* got list")
+    _fails("relu_backward", lambda d, c: (d * (c > 0),), r"should return dx, a single ndarray, not a tuple")
+    _fails("linear_backward", lambda d, c: (d, d), r"should return a tuple \(dx, dweight, dbias\).*2 item")
+
+
+def test_nan_from_an_unstable_softmax():
+    def softmax_forward(x, dim=-1):
+        e = np.exp(x)
+        return e / e.sum(axis=dim, keepdims=True), None
+
+    msg = _fails("softmax_forward", softmax_forward, "large magnitudes")
+    assert "non-finite value(s) (NaN/inf)" in msg
+
+
+def test_in_place_mutation_is_caught():
+    def relu_forward_inplace(x):
+        x[x < 0] = 0
+        return x, x
+
+    _fails("relu_forward", relu_forward_inplace, r"modified its input `x` in place")
+
+    def relu_backward_inplace(dout, cache):
+        dout[cache <= 0] = 0
+        return dout
+
+    _fails("relu_backward", relu_backward_inplace, r"modified its input `dout` in place", forward=relu_forward)
+
+
+def test_forbidden_calls_are_refused():
+    import torch
+
+    def via_torch(x):
+        return torch.relu(torch.from_numpy(x)).numpy(), x
+
+    def via_reference(x):
+        return activations.relu_forward(x)
+
+    _fails("relu_forward", via_torch, r"calls torch while it runs: implement this yourself")
+    _fails("relu_forward", via_reference, r"calls coursekit.reference while it runs")
+    _fails("relu_forward", relu_forward, r"numpy.maximum is not allowed", forbid=("numpy.maximum",))
+    assert np.maximum(np.array([-1.0]), 0.0)[0] == 0.0  # restored afterwards
+
+
+def test_exceptions_in_student_code_are_reported():
+    def broken(x):
+        return undefined_name, x  # noqa: F821
+
+    _fails("relu_forward", broken, r"raised NameError: name 'undefined_name' is not defined")
+
+    def exits(x):
+        sys.exit(3)
+
+    _fails("relu_forward", exits, r"raised SystemExit")
+
+
+def test_a_correct_noisy_answer_passes_and_nothing_reaches_stderr(capfd):
+    def noisy(x):
+        print("debug line", file=sys.stderr)
+        print("debug on stdout")
+        warnings.warn("just a warning")
+        import os
+
+        os.write(2, b"raw write to fd 2\n")
+        return np.where(x > 0, x, 0.0), x
+
+    assert check("relu_forward", noisy, hidden=True)
+    out, err = capfd.readouterr()
+    assert err == "" and "debug" not in out
+
+
+def test_bad_usage_of_check():
+    with pytest.raises(KeyError, match="no op named 'relux_forward'"):
+        check("relux_forward", relu_forward)
+    with pytest.raises(ValueError, match="ending in _forward or _backward"):
+        check("relu", relu_forward)
+    with pytest.raises(TypeError, match="fn must be your function"):
+        check("relu_forward", None)
+
+
+def test_cases_are_fixed_and_hidden_adds_more():
+    spec = ops.REGISTRY["softmax"]
+    a, b = spec.make_cases(), spec.make_cases()
+    assert [c.label for c in a] == [c.label for c in b]
+    assert all(np.array_equal(x.inputs["x"], y.inputs["x"]) for x, y in zip(a, b))
+    assert len(spec.make_cases(hidden=True)) > len(a)
+
+
+# ------------------------------------------------------------------ regrade: the autograder's re-run
+
+SETUP = ["import numpy as np\nfrom coursekit import check\nnp.random.seed(0)\n%matplotlib inline\n"]
+TESTS = {
+    "relu_forward": 'check("relu_forward", relu_forward)\ncheck("relu_forward", relu_forward, hidden=True)',
+    "relu_backward": 'check("relu_backward", relu_backward, forward=relu_forward, hidden=True)',
+}
+RIGHT = "def relu_forward(x):\n    return np.where(x > 0, x, 0.0), x\n\ndef relu_backward(dout, cache):\n    return dout * (cache > 0)\n"
+WRONG = "def relu_forward(x):\n    return x, x\n\ndef relu_backward(dout, cache):\n    return dout\n"
+
+HOSTILE = {
+    "np.allclose and array_equal patched": "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n" + WRONG,
+    "check rebound": "def check(*a, **k):\n    print('passed')\n" + WRONG,
+    "coursekit patched": ("import coursekit.compare, coursekit.grading, coursekit.ops\n"
+                          "coursekit.compare.compare = lambda *a, **k: True\n"
+                          "coursekit.grading.check = lambda *a, **k: None\ncoursekit.ops.REGISTRY.clear()\n" + WRONG),
+    "sys.modules swapped": "import sys, types\nsys.modules['coursekit.grading'] = types.SimpleNamespace(check=lambda *a, **k: None)\n" + WRONG,
+    "torch patched": "import torch\ntorch.allclose = lambda *a, **k: True\n" + WRONG,
+    "tracebacks silenced": "import sys\nsys.excepthook = lambda *a: None\nget_ipython().showtraceback = lambda *a, **k: None\n" + WRONG,
+    "fake passed print": "print('check relu_forward: 11/11 cases pass')\n" + WRONG,
+    "patch at call time": ("def relu_forward(x):\n    import coursekit.compare\n    coursekit.compare.compare = lambda *a, **k: True\n"
+                           "    return x, x\n\ndef relu_backward(dout, cache):\n    return dout\n"),
+    "patch in a default argument": ("import sys\ndef relu_forward(x, _=setattr(sys.modules['numpy'], 'array_equal', lambda *a, **k: True)):\n"
+                                    "    return x, x\n\ndef relu_backward(dout, cache):\n    return dout\n"),
+    "calls the reference": "from coursekit.reference.activations import relu_forward, relu_backward\n",
+    "calls torch": ("import torch\ndef relu_forward(x):\n    return torch.relu(torch.from_numpy(x)).numpy(), x\n\n"
+                    "def relu_backward(dout, cache):\n    return dout * torch.from_numpy(cache > 0).numpy()\n"),
+    "sys.exit": "import sys\ndef relu_forward(x):\n    sys.exit(0)\n\ndef relu_backward(dout, cache):\n    sys.exit(0)\n",
+    "os._exit": "import os\ndef relu_forward(x):\n    os._exit(0)\n\ndef relu_backward(dout, cache):\n    os._exit(1)\n",
+    "memory bomb": "def relu_forward(x):\n    return [bytearray(10**9) for _ in range(100)], x\n\ndef relu_backward(dout, cache):\n    return dout\n",
+}
+
+
+@pytest.mark.parametrize("label", sorted(HOSTILE))
+def test_regrade_gives_no_credit_to_a_hostile_wrong_answer(label):
+    verdicts = regrade(SETUP, [HOSTILE[label]], TESTS, timeout=20)
+    assert set(verdicts) == set(TESTS)
+    for grade_id, v in verdicts.items():
+        assert not v.passed, f"{label}: {grade_id} passed"
+        assert v.message
+
+
+def test_regrade_gives_full_credit_to_a_right_answer_even_a_noisy_one():
+    noisy = ("import sys, warnings\nprint('experimenting', file=sys.stderr)\n"
+             "def relu_forward(x):\n    print('dbg', file=sys.stderr)\n    warnings.warn('hmm')\n    return np.maximum(x, 0.0), x\n")
+    backward = "def relu_backward(dout, cache):\n    return np.where(cache > 0, dout, 0.0)\nrelu_backward(np.ones(2), np.ones(2))\n"
+    verdicts = regrade(SETUP, [noisy, backward], TESTS, timeout=20)
+    assert all(v.passed for v in verdicts.values()), verdicts
+
+
+def test_regrade_endless_loop_that_ignores_sigint_times_out():
+    loop = ("def relu_forward(x):\n    while True:\n        try:\n            pass\n        except KeyboardInterrupt:\n"
+            "            pass\n\ndef relu_backward(dout, cache):\n    return dout * (cache > 0)\n")
+    verdicts = regrade(SETUP, [loop], {"relu_forward": TESTS["relu_forward"]}, timeout=3)
+    assert "did not finish within 3 s" in verdicts["relu_forward"].message
+
+
+def test_regrade_explains_a_missing_or_broken_function():
+    verdicts = regrade(SETUP, ["def relu_forward(x)\n    return x\n"], TESTS, timeout=20)
+    assert "SyntaxError" in verdicts["relu_forward"].message
+    verdicts = regrade(SETUP, [RIGHT.replace("def relu_backward", "def relu_back")], TESTS, timeout=20)
+    assert verdicts["relu_forward"].passed
+    assert "relu_backward" in verdicts["relu_backward"].message and not verdicts["relu_backward"].passed
