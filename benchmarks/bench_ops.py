@@ -1,0 +1,287 @@
+"""Reference NumPy ops vs PyTorch on the CPU: forward and backward time of every registry op.
+
+    python benchmarks/bench_ops.py           # every op, float64 and float32 (`make bench`)
+    python benchmarks/bench_ops.py --ops relu,linear --json benchmarks/results/ops.json
+    python benchmarks/bench_ops.py --quick   # 2 repeats: a smoke test, not a measurement
+
+Inputs are each op's `spec.bench(rng)` case, cast to the dtype (the reference runs in its input's
+dtype; PyTorch gets tensors of the same dtype). What is timed, per op and dtype:
+
+- ref fwd:   `spec.forward(*args)`                    (the output and the cache for backward)
+- torch fwd: `spec.torch(*tensors)` with inputs that require grad (records the autograd graph,
+             PyTorch's analogue of the cache)
+- ref bwd:   `spec.backward(dout, cache)`             (cache from an untimed forward)
+- torch bwd: `out.backward(dout)` only                (a fresh untimed forward before each call,
+             the inputs' .grad reset to None: each call allocates its gradients, as the reference)
+
+Each number is the minimum over `--repeat` single calls after `--warmup` calls (timeit-style, GC
+off while timing): the least-disturbed run. The median goes to the JSON too.
+ratio = reference time / PyTorch time: below 1 the NumPy reference is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout: `python benchmarks/bench_ops.py`
+    sys.path.insert(0, str(ROOT))
+
+from coursekit import ops  # after the sys.path fix above
+
+DTYPES = ("float64", "float32")
+COLUMNS = (
+    "op",
+    "dtype",
+    "ref fwd ms",
+    "torch fwd ms",
+    "fwd ratio",
+    "ref bwd ms",
+    "torch bwd ms",
+    "bwd ratio",
+)
+SEED = 0
+
+
+def timeit(fn, setup=None, *, repeat: int, warmup: int) -> dict:
+    """Seconds of single calls `fn(setup())`: {"min", "median"} over `repeat` calls after `warmup`.
+
+    `setup` (untimed) runs before every call; the garbage collector is off while timing.
+    """
+    times = []
+    gc_was_enabled = gc.isenabled()
+    try:
+        for i in range(warmup + repeat):
+            state = setup() if setup is not None else None
+            gc.disable()
+            t0 = time.perf_counter()
+            fn(state)
+            t1 = time.perf_counter()
+            if gc_was_enabled:
+                gc.enable()
+            if i >= warmup:
+                times.append(t1 - t0)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {"min": min(times), "median": statistics.median(times)}
+
+
+def _cast(a, dtype):
+    """Float arrays to `dtype`; integer/boolean inputs (class indices, masks) stay as they are."""
+    if a is None or a.dtype.kind != "f":
+        return a
+    return a.astype(dtype)
+
+
+def _tensor(torch, a, dtype):
+    if a is None:
+        return None
+    if a.dtype.kind == "f":
+        return torch.tensor(a, dtype=getattr(torch, dtype), requires_grad=True)
+    return torch.as_tensor(a.astype(np.int64) if a.dtype.kind in "iu" else a)
+
+
+def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
+    """Time one op in one dtype; returns a result row (times in milliseconds)."""
+    import torch
+
+    case = spec.bench(np.random.default_rng(SEED))
+    args = [_cast(a, dtype) for a in spec.args(case)]
+    kw = case.kwargs
+
+    out, cache = spec.forward(*args, **kw)
+    dout = spec.dout(case, out).astype(dtype)
+    ref_fwd = timeit(lambda _: spec.forward(*args, **kw), repeat=repeat, warmup=warmup)
+    ref_bwd = timeit(lambda _: spec.backward(dout, cache), repeat=repeat, warmup=warmup)
+
+    leaves = [_tensor(torch, a, dtype) for a in args]
+    grad_leaves = [t for t in leaves if t is not None and t.requires_grad]
+    tdout = torch.from_numpy(dout)
+
+    def fresh_forward():
+        for t in grad_leaves:
+            t.grad = None
+        return spec.torch(*leaves, **kw)
+
+    torch_fwd = timeit(lambda _: spec.torch(*leaves, **kw), repeat=repeat, warmup=warmup)
+    torch_bwd = timeit(lambda y: y.backward(tdout), fresh_forward, repeat=repeat, warmup=warmup)
+
+    ms = {
+        k: {s: 1e3 * v for s, v in t.items()}
+        for k, t in (
+            ("ref_fwd", ref_fwd),
+            ("torch_fwd", torch_fwd),
+            ("ref_bwd", ref_bwd),
+            ("torch_bwd", torch_bwd),
+        )
+    }
+    grads = ops.as_grads(spec.backward(dout, cache))
+    return {
+        "op": spec.name,
+        "dtype": dtype,
+        "case": case.describe(),
+        "ref_fwd_ms": ms["ref_fwd"]["min"],
+        "torch_fwd_ms": ms["torch_fwd"]["min"],
+        "fwd_ratio": ms["ref_fwd"]["min"] / ms["torch_fwd"]["min"],
+        "ref_bwd_ms": ms["ref_bwd"]["min"],
+        "torch_bwd_ms": ms["torch_bwd"]["min"],
+        "bwd_ratio": ms["ref_bwd"]["min"] / ms["torch_bwd"]["min"],
+        "median_ms": {k: v["median"] for k, v in ms.items()},
+        # the reference should keep the input's precision; anything else makes float32 rows unfair
+        "ref_dtypes": sorted({str(out.dtype)} | {str(g.dtype) for g in grads if g is not None}),
+    }
+
+
+def format_table(rows) -> str:
+    """A Markdown table, one row per op and dtype."""
+
+    def cell(r, c):
+        key = c.replace(" ", "_")
+        v = r[key]
+        if isinstance(v, str):
+            return v
+        return f"{v:.2f}" if "ratio" in c else f"{v:.3f}"
+
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---" if i < 2 else "---:" for i in range(len(COLUMNS))) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(r, c) for c in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def blas_threads():
+    """Threads of NumPy's BLAS (linear's matmuls), or None when threadpoolctl is missing."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on Windows
+        return None
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ops", help="comma-separated op names (default: every op in the registry)")
+    p.add_argument(
+        "--dtypes", default=",".join(DTYPES), help="comma-separated, default float64,float32"
+    )
+    p.add_argument(
+        "--repeat", type=int, default=15, help="timed calls per measurement (default 15)"
+    )
+    p.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
+    p.add_argument(
+        "--quick", action="store_true", help="2 repeats, 1 warm-up: checks the code runs"
+    )
+    p.add_argument(
+        "--threads", type=int, help="torch.set_num_threads (default: torch's own choice)"
+    )
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = p.parse_args(argv)
+    names = (
+        [n.strip() for n in args.ops.split(",") if n.strip()] if args.ops else list(ops.REGISTRY)
+    )
+    unknown = [n for n in names if n not in ops.REGISTRY]
+    if unknown:
+        p.error(f"unknown op(s) {', '.join(unknown)}; known: {', '.join(ops.REGISTRY)}")
+    args.names = names
+    args.dtype_list = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    bad = [d for d in args.dtype_list if d not in DTYPES]
+    if bad:
+        p.error(f"unknown dtype(s) {', '.join(bad)}; use {', '.join(DTYPES)}")
+    if args.quick:
+        args.repeat, args.warmup = 2, 1
+    if args.repeat < 1 or args.warmup < 0:
+        p.error("--repeat must be >= 1 and --warmup >= 0")
+    return args
+
+
+def main(argv=None) -> list:
+    """Run the benchmark, print the table, return the rows (and write --json)."""
+    args = parse_args(argv)
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    blas = blas_threads()
+    print(
+        f"coursekit reference (NumPy {np.__version__}) vs PyTorch {torch.__version__} on the CPU, "
+        f"torch threads: {threads}, NumPy BLAS threads: {blas}; "
+        f"min of {args.repeat} calls after {args.warmup} warm-up"
+    )
+    load = load_average()
+    if load is not None:
+        print(
+            f"load average before the run: {load:.2f} on {os.cpu_count()} CPUs (busy => noisy torch times)"
+        )
+    print("ratio = reference time / PyTorch time (< 1: the NumPy reference is faster)\n")
+    rows = []
+    for name in args.names:
+        spec = ops.REGISTRY[name]
+        for dtype in args.dtype_list:
+            row = bench_op(spec, dtype, repeat=args.repeat, warmup=args.warmup)
+            rows.append(row)
+            print(f"  {name} {dtype}: done", file=sys.stderr, flush=True)
+    print(format_table(rows))
+    off = [
+        f"{r['op']} {r['dtype']} (reference returned {', '.join(r['ref_dtypes'])})"
+        for r in rows
+        if r["ref_dtypes"] != [r["dtype"]]
+    ]
+    if off:
+        print("\nnote: the reference changed precision for " + "; ".join(off))
+    bad = [
+        r["op"] + " " + r["dtype"]
+        for r in rows
+        if not all(
+            math.isfinite(r[k]) and r[k] > 0
+            for k in ("ref_fwd_ms", "torch_fwd_ms", "ref_bwd_ms", "torch_bwd_ms")
+        )
+    ]
+    if bad:
+        print("\nwarning: timer gave non-positive times for " + ", ".join(bad))
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "torch_threads": threads,
+            "numpy_blas_threads": blas,
+            "load_average_1min": load,
+            "cpus": os.cpu_count(),
+            "repeat": args.repeat,
+            "warmup": args.warmup,
+            "statistic": "min",
+            "units": "ms",
+            "ratio": "reference time / PyTorch time; < 1 means NumPy is faster",
+        }
+        path.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+        print(f"\nwrote {path}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Smoke test of benchmarks/bench_ops.py: it runs and prints a sound table.
+
+No assertions about speed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_ops.py"
+TIMES = ("ref fwd ms", "torch fwd ms", "ref bwd ms", "torch bwd ms")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_ops", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_table(text: str) -> list:
+    lines = [ln for ln in text.splitlines() if ln.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (c.strip() for c in ln.strip("|").split("|")))) for ln in lines[2:]]
+
+
+def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
+    out_json = tmp_path / "results" / "ops.json"
+    rows = bench.main(["--quick", "--ops", "relu,linear", "--json", str(out_json)])
+    text = capsys.readouterr().out
+
+    assert "torch threads:" in text and "ratio = reference time / PyTorch time" in text
+    table = parse_table(text)
+    assert list(table[0]) == list(bench.COLUMNS)
+    assert [(r["op"], r["dtype"]) for r in table] == [
+        ("relu", "float64"),
+        ("relu", "float32"),
+        ("linear", "float64"),
+        ("linear", "float32"),
+    ]
+    for r in table:
+        for col in TIMES:
+            v = float(r[col])
+            assert math.isfinite(v) and v >= 0, (
+                r["op"],
+                r["dtype"],
+                col,
+                v,
+            )  # printed to 3 decimals
+        for col in ("fwd ratio", "bwd ratio"):
+            assert math.isfinite(float(r[col])) and float(r[col]) > 0
+
+    assert len(rows) == 4
+    for row in rows:
+        for key in (
+            "ref_fwd_ms",
+            "torch_fwd_ms",
+            "ref_bwd_ms",
+            "torch_bwd_ms",
+            "fwd_ratio",
+            "bwd_ratio",
+        ):
+            assert math.isfinite(row[key]) and row[key] > 0, (
+                row["op"],
+                row["dtype"],
+                key,
+                row[key],
+            )
+        assert row["fwd_ratio"] == pytest.approx(row["ref_fwd_ms"] / row["torch_fwd_ms"])
+        assert row["ref_dtypes"] == [row["dtype"]], "the reference must run in the input's dtype"
+
+    saved = json.loads(out_json.read_text())
+    assert saved["meta"]["torch_threads"] >= 1 and saved["meta"]["statistic"] == "min"
+    assert [(r["op"], r["dtype"]) for r in saved["results"]] == [
+        (r["op"], r["dtype"]) for r in rows
+    ]
+
+
+def test_timer_returns_min_and_median(bench):
+    calls = []
+    t = bench.timeit(lambda s: calls.append(s), lambda: "state", repeat=3, warmup=2)
+    assert calls == ["state"] * 5
+    assert 0 <= t["min"] <= t["median"]
+
+
+def test_unknown_op_is_an_error(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--ops", "relu,nope"])
+    assert "unknown op(s) nope" in capsys.readouterr().err
