@@ -6,6 +6,7 @@ menu, waits for the ActivationExplorer, presses the arrow key on its `scale` sli
 that the plot image and the status line change. Screenshots are saved in the test's tmp dir.
 Needs Debian's chromium at /usr/bin/chromium (never `playwright install`).
 """
+import contextlib
 import json
 import os
 import shutil
@@ -47,8 +48,8 @@ def wait_for_server(url, proc, log, timeout=90):
     pytest.fail(f"jupyter lab did not answer {url} within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def lab(tmp_path):
+@contextlib.contextmanager
+def lab_server(tmp_path):
     """A JupyterLab server over a copy of notebooks/; yields its base URL; stopped afterwards."""
     root = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -98,14 +99,14 @@ ALL_CODE_CELLS_DONE = """() => {
 
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
-def test_lab_runs_the_notebook_and_the_slider_redraws_the_plot(lab, tmp_path):
+def test_lab_runs_the_notebook_and_the_slider_redraws_the_plot(tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium "
                     "(apt-get install -y chromium); never `playwright install`")
     from playwright.sync_api import sync_playwright
 
     started = time.perf_counter()
-    with sync_playwright() as p:
+    with lab_server(tmp_path) as lab, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -158,4 +159,4 @@ def test_lab_runs_the_notebook_and_the_slider_redraws_the_plot(lab, tmp_path):
             assert errors.count() == 0, errors.first.inner_text()
         finally:
             browser.close()
-    print(f"browser test: {time.perf_counter() - started:.1f} s after the server answered")
+    print(f"browser test: {time.perf_counter() - started:.1f} s, server start included")

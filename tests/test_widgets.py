@@ -58,6 +58,7 @@ def test_base_renders_on_construction_and_on_change():
     box = c.widget
     assert isinstance(box, W.VBox) and c.image in box.children and c.status in box.children
     assert c.widget is box
+    c._ipython_display_()  # outside a kernel IPython prints a text repr; it must not fail
     c.close()
 
 
@@ -69,7 +70,7 @@ def test_base_requires_update():
         Bare({})
 
 
-def test_widgets_display_in_ipython_without_pyplot_figures():
+def test_widgets_create_no_pyplot_figures():
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
