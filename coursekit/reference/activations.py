@@ -69,7 +69,8 @@ def leaky_relu_forward(x, negative_slope=0.01):
 def leaky_relu_backward(dout, cache):
     """Gradient 1 where x > 0, negative_slope elsewhere (x = 0 included, as in PyTorch)."""
     x, negative_slope = cache
-    return _dout(dout, x) * np.where(x > 0, 1.0, negative_slope)
+    dout = _dout(dout, x)
+    return np.where(x > 0, dout, negative_slope * dout)
 
 
 def gelu_forward(x, approximate="none"):
