@@ -1,0 +1,51 @@
+# nbgrader configuration of the course. nbgrader reads it from the current directory, so run
+# nbgrader from assignments/ (the `coursekit` command does). Every path is relative to this file,
+# so a copy of the folder (the pipeline tests use one) is a complete, independent course.
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# --- the course folder: source/, release/, submitted/, autograded/, feedback/ live here
+c.CourseDirectory.course_id = "dl-from-scratch"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# Assignments enter the gradebook on `coursekit release` (GenerateAssignment.create_assignment),
+# students on their first autograde (Autograde.create_student); add a roster with
+# `nbgrader db student add ID --first-name ... --last-name ...` (run in assignments/).
+c.GenerateAssignment.create_assignment = True
+c.Autograde.create_student = True
+
+# --- the exchange (release / fetch / submit / collect) stays inside the course folder.
+# `coursekit release` and `coursekit doctor` create it world-writable.
+c.Exchange.root = os.path.join(HERE, "exchange")
+
+# --- the student version
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# --- autograding
+c.Execute.timeout = 60  # seconds per cell; an endless loop scores 0 after this
+c.OverwriteCells.add_missing_cells = True  # a deleted test cell is restored and scored
+# nbgrader 0.9.6's default list, with the coursekit re-run inserted right after Execute: every
+# test cell is run again in a fresh process where the answer cells exist only in a sandbox, and a
+# test cell scores only when BOTH the kernel run and that re-run pass (coursekit/nbgrader_ext.py).
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "coursekit.nbgrader_ext.Regrade",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Regrade.timeout = 60  # seconds per check() of the re-run before the sandbox is killed
+
+# --- feedback: no hidden tests, and grade-cell tracebacks cut to "ename: evalue"
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "coursekit.nbgrader_ext.CutGradeCellTracebacks",
+]

@@ -1,0 +1,118 @@
+"""nbgrader / nbconvert preprocessors of the course (wired in assignments/nbgrader_config.py).
+
+`Regrade` (autograde, right after nbgrader's Execute): the kernel has run the submission; now
+every test cell is run again by `coursekit.grading.regrade()` in the autograder's own process,
+where the student's answer cells exist only as source loaded in a sandbox process. A test cell
+scores only when both runs pass: for a cell whose re-run fails, an AssertionError output carrying
+the verdict is put first among the cell's outputs, so nbgrader's SaveAutoGrades scores it 0 and
+the feedback says why. Whatever an answer cell did to the kernel (patching numpy, rebinding
+`check`, swapping modules, silencing tracebacks, printing "passed") cannot turn a wrong function
+into a right one, because the re-run never executes student code in the grading process.
+
+Instructor code (the setup and test cells) is taken from the gradebook, never from the submitted
+notebook, so a student cannot smuggle code into the grading process by faking cell metadata.
+
+`CutGradeCellTracebacks` (feedback): a grade cell's error outputs keep only "ename: evalue", so
+no traceback shows the hidden tests' source.
+"""
+from __future__ import annotations
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float
+
+REGRADE_ENAME = "AssertionError"
+REGRADE_NOTE = "(autograder re-run, with your functions in a separate process)"
+
+
+def instructor_cells(db_url: str, notebook_id: str, assignment_id: str):
+    """(setup, tests) of a notebook from the gradebook: setup = {grade_id: source} of the locked
+    code cells that are neither grade nor answer cells; tests = {grade_id: source} of the
+    autograded test cells (code grade cells that are not answer cells)."""
+    with Gradebook(db_url) as gb:
+        nb = gb.find_notebook(notebook_id, assignment_id)
+        grade_ids = {g.name for g in nb.grade_cells}
+        solution_ids = {s.name for s in nb.solution_cells}
+        setup, tests = {}, {}
+        for cell in nb.source_cells:
+            if cell.cell_type != "code":
+                continue
+            if cell.name in grade_ids and cell.name not in solution_ids:
+                tests[cell.name] = cell.source
+            elif cell.locked and cell.name not in grade_ids and cell.name not in solution_ids:
+                setup[cell.name] = cell.source
+    return setup, tests
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def split_notebook(nb, setup_src: dict, test_src: dict):
+    """Order the instructor's setup cells as they appear in `nb` (missing ones first), and collect
+    the student's code: every code cell that is not an instructor cell, in notebook order."""
+    instructor = set(setup_src) | set(test_src)
+    order = [g for g in (_grade_id(c) for c in nb.cells) if g in setup_src]
+    setup_ids = [g for g in setup_src if g not in order] + list(dict.fromkeys(order))
+    answers = [c.source for c in nb.cells if c.cell_type == "code" and _grade_id(c) not in instructor]
+    return [setup_src[g] for g in setup_ids], answers
+
+
+def regrade_error(message: str) -> NotebookNode:
+    evalue = f"{message}\n{REGRADE_NOTE}" if message else REGRADE_NOTE
+    return from_dict({"output_type": "error", "ename": REGRADE_ENAME, "evalue": evalue,
+                      "traceback": [f"{REGRADE_ENAME}: {evalue}"]})
+
+
+class Regrade(NbGraderPreprocessor):
+    """Re-run the test cells with the answer cells sandboxed; a cell passes only if both runs do."""
+
+    enabled = Bool(True, help="Whether to use this preprocessor when autograding").tag(config=True)
+    timeout = Float(60.0, help="Seconds one check() may take in the sandbox before it is killed").tag(config=True)
+    forgive_noise = Bool(
+        True,
+        help="When the re-run passes and the kernel run raised nothing, turn the test cell's stderr "
+             "output into stdout, so a correct answer that printed or warned keeps its points.",
+    ).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        from .grading import regrade
+
+        info = resources["nbgrader"]
+        setup_src, test_src = instructor_cells(info["db_url"], info["notebook"], info["assignment"])
+        setup, answers = split_notebook(nb, setup_src, test_src)
+        verdicts = regrade(setup, answers, test_src, timeout=self.timeout) if test_src else {}
+        n_failed = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not utils.is_grade(cell):
+                continue
+            verdict = verdicts.get(_grade_id(cell))
+            if verdict is None:
+                continue
+            kernel_error = any(o.get("output_type") == "error" for o in cell.outputs)
+            if not verdict.passed:
+                n_failed += 1
+                cell.outputs.insert(0, regrade_error(verdict.message))
+            elif not kernel_error and self.forgive_noise:
+                for out in cell.outputs:
+                    if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                        out["name"] = "stdout"
+        self.log.info("coursekit re-run of %s for %s: %d of %d test cells failed", info["notebook"],
+                      info["student"], n_failed, len(verdicts))
+        return nb, resources
+
+
+class CutGradeCellTracebacks(NbGraderPreprocessor):
+    """Feedback: a grade cell's errors show only "ename: evalue" (no hidden-test source)."""
+
+    enabled = Bool(True, help="Whether to use this preprocessor when generating feedback").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        return cell, resources
