@@ -44,9 +44,17 @@ class CheckResult:
     def __bool__(self):
         return self.passed
 
+    def __repr__(self):
+        n_ok = sum(r.ok for r in self.rows)
+        return f"<check {self.name}: {'passed' if self.passed else 'failed'}, {n_ok}/{len(self.rows)} cases>"
+
+    def _ipython_display_(self):
+        """No Out[] in a notebook: the table is printed already, and nbgrader would read a test
+        cell's Out[] as a partial grade (logging a warning per cell when it is not a number)."""
+
 
 def _grad_names(spec) -> list:
-    return [f"d{n}" for n in spec.inputs]
+    return [f"d{n}" for n in spec.grad_inputs]
 
 
 def _describe(v) -> str:
@@ -166,6 +174,8 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
                 status = {"numpy": "ok", "torch": "ok"}
                 for key, want in ref.items():
                     got = parts[key]
+                    if isinstance(got, float) and np.ndim(want) == 0:  # a scalar loss as a Python float
+                        got = np.asarray(got)
                     if isinstance(got, tuple) and got and got[0] == "__foreign__":
                         problem = f"{key}: expected a numpy.ndarray, got {_describe(got)}"
                         break

@@ -109,7 +109,7 @@ def _sanitize(v, depth=0):
     if isinstance(v, np.ndarray) and v.dtype.kind in "biufc":
         return np.array(v)  # a base-class copy, no subclass tricks
     if isinstance(v, np.generic) and np.asarray(v).dtype.kind in "biufc":
-        return np.asarray(v)[()]
+        return np.asarray(v)  # a numpy scalar (np.mean's result) as a 0-d array
     if isinstance(v, (tuple, list)) and depth < 3:
         items = [_sanitize(x, depth + 1) for x in v]
         return tuple(items) if isinstance(v, tuple) else items

@@ -76,7 +76,59 @@ def linear_inputs(draw, spec=None):
     return Case("hypothesis", {"x": x, "weight": weight, "bias": bias})
 
 
-INPUTS = {"linear": linear_inputs}
+REDUCTIONS = st.sampled_from(["mean", "sum", "none"])
+
+
+@st.composite
+def pair_loss_inputs(draw, spec):
+    """input and target of one shape (regression and binary losses), any reduction."""
+    shape = draw(shapes())
+    if spec.name == "binary_cross_entropy":  # probabilities, with exact 0 and 1 drawn often
+        unit = st.one_of(st.sampled_from([0.0, 1.0, 0.5]), st.floats(0.0, 1.0, width=64))
+        inp = draw(hnp.arrays(np.float64, shape, elements=unit))
+    else:
+        inp = draw(arrays(shape))
+    if spec.name.startswith("binary_cross_entropy"):
+        target = draw(hnp.arrays(np.float64, shape, elements=st.one_of(st.sampled_from([0.0, 1.0]),
+                                                                        st.floats(0.0, 1.0, width=64))))
+    else:
+        target = draw(st.one_of(arrays(shape), st.just(inp.copy())))  # ties: input == target
+    kwargs = {"reduction": draw(REDUCTIONS)}
+    if spec.name == "smooth_l1_loss":
+        kwargs.update(draw(st.fixed_dictionaries({}, optional={"beta": st.sampled_from([0.0, 0.5, 1.0, 2.0])})))
+    return Case("hypothesis", {"input": inp, "target": target}, kwargs)
+
+
+@st.composite
+def class_loss_inputs(draw, spec):
+    """(N, C) logits or log-probabilities and (N,) class indices, some set to ignore_index."""
+    n, c = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    inp = draw(arrays((n, c)))
+    ignore = draw(st.sampled_from([-100, 0]))
+    labels = st.one_of(st.integers(0, c - 1), st.just(ignore))
+    target = np.array(draw(st.lists(labels, min_size=n, max_size=n)), dtype=np.int64)
+    reduction = draw(REDUCTIONS)
+    if reduction == "mean" and (target == ignore).all():
+        target[0] = c - 1 if ignore != c - 1 else 0  # PyTorch's mean over nothing is nan, its gradient too
+    kwargs = {"reduction": reduction} | ({"ignore_index": ignore} if ignore != -100 else {})
+    return Case("hypothesis", {"input": inp, "target": target}, kwargs)
+
+
+@st.composite
+def penalty_inputs(draw, spec):
+    weight = draw(arrays(shapes()))
+    return Case("hypothesis", {"weight": weight}, {"lam": draw(st.sampled_from([0.0, 1e-3, 0.1, 1.0]))})
+
+
+INPUTS = {
+    "linear": linear_inputs,
+    **{name: pair_loss_inputs for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
+                                           "binary_cross_entropy_with_logits")},
+    "cross_entropy": class_loss_inputs,
+    "nll_loss": class_loss_inputs,
+    "l1_penalty": penalty_inputs,
+    "l2_penalty": penalty_inputs,
+}
 
 
 def op_inputs(spec):
@@ -90,4 +142,4 @@ def op_inputs(spec):
 
 def douts(shape, seed: int) -> np.ndarray:
     """A standard-normal upstream gradient of `shape` from `seed`."""
-    return np.random.default_rng(seed).standard_normal(shape)
+    return np.asarray(np.random.default_rng(seed).standard_normal(shape))

@@ -12,7 +12,7 @@ import pytest
 
 from coursekit import ops
 from coursekit.grading import check, regrade
-from coursekit.reference import _validate, activations, neurons
+from coursekit.reference import _validate, activations, losses, neurons
 
 
 def _student_copy(module) -> dict:
@@ -24,7 +24,7 @@ def _student_copy(module) -> dict:
     return ns
 
 
-STUDENT = {**_student_copy(neurons), **_student_copy(activations)}
+STUDENT = {**_student_copy(neurons), **_student_copy(activations), **_student_copy(losses)}
 
 
 @pytest.mark.parametrize("name", sorted(ops.REGISTRY))
@@ -59,6 +59,19 @@ def test_wrong_values_name_case_argument_index_and_hint(capfd):
     assert "Hint: The gradient is 1 where x > 0" in msg and "PyTorch autograd on cpu" in msg
     out, err = capfd.readouterr()
     assert "FAIL" in out and err == ""
+
+
+def test_a_scalar_loss_may_be_a_numpy_scalar_or_a_python_float():
+    def mse_np(input, target, reduction="mean"):
+        d = input - target
+        loss = {"mean": np.mean(d * d), "sum": np.sum(d * d), "none": d * d}[reduction]
+        return loss, None
+
+    def mse_float(input, target, reduction="mean"):
+        loss, cache = mse_np(input, target, reduction)
+        return (float(loss) if reduction != "none" else loss), cache
+
+    assert check("mse_loss_forward", mse_np, hidden=True) and check("mse_loss_forward", mse_float, hidden=True)
 
 
 def test_wrong_shape():
