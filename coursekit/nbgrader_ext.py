@@ -4,8 +4,8 @@
 every test cell is run again by `coursekit.grading.regrade()` in the autograder's own process,
 where the student's answer cells exist only as source loaded in a sandbox process. A test cell
 scores only when both runs pass: for a cell whose re-run fails, an AssertionError output carrying
-the verdict is put first among the cell's outputs, so nbgrader's SaveAutoGrades scores it 0 and
-the feedback says why. Whatever an answer cell did to the kernel (patching numpy, rebinding
+the verdict is put first among the cell's outputs (unless the kernel run failed already), so
+nbgrader's SaveAutoGrades scores it 0 and the feedback says why. Whatever an answer cell did to the kernel (patching numpy, rebinding
 `check`, swapping modules, silencing tracebacks, printing "passed") cannot turn a wrong function
 into a right one, because the re-run never executes student code in the grading process.
 
@@ -95,7 +95,8 @@ class Regrade(NbGraderPreprocessor):
             kernel_error = any(o.get("output_type") == "error" for o in cell.outputs)
             if not verdict.passed:
                 n_failed += 1
-                cell.outputs.insert(0, regrade_error(verdict.message))
+                if not kernel_error:  # already 0 (and explained) otherwise
+                    cell.outputs.insert(0, regrade_error(verdict.message))
             elif not kernel_error and self.forgive_noise:
                 for out in cell.outputs:
                     if out.get("output_type") == "stream" and out.get("name") == "stderr":

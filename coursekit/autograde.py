@@ -1,0 +1,547 @@
+"""The grading driver: nbgrader autograde for every submitted student, and nothing is ever lost.
+
+    from coursekit.autograde import Course, autograde
+    outcomes = autograde(Course.find(), "01_neurons")     # or: coursekit autograde 01_neurons
+
+How it works:
+
+* Submissions are `<course>/submitted/<student>/<assignment>/` (with a timestamp.txt), as
+  `nbgrader collect` / `zip_collect` leave them.
+* The pending students (not autograded yet, or resubmitted since, or all with `force`) are graded
+  by ONE `nbgrader autograde` process (a kernel start per student, not an nbgrader start: 1-4 s a
+  student instead of 4-7 s), run in its own session with a watchdog. The course's
+  nbgrader_config.py adds the sandboxed re-run (`coursekit.nbgrader_ext.Regrade`).
+* A student whose grading fails is recorded with 0 for every grade cell and the reason (the
+  gradebook's comment of each answer cell, and the report): nbgrader's own failures (a kernel
+  killed by `os._exit`, a loop that ignores SIGINT past `Execute.timeout`, a broken notebook);
+  the watchdog's: a student taking longer than `student_timeout` seconds gets the whole process
+  tree killed (nbgrader, kernel, sandbox), and the run goes on with the students after them;
+  and students left when the run's total `timeout` is reached.
+* Re-running is idempotent: graded students are skipped (nbgrader's rule, plus a check of the
+  gradebook), failed ones are tried again and end the same way. The report
+  (`<course>/reports/<assignment>.csv` and `.json`) and the nbgrader log (`.log`) are rewritten
+  for all submitted students.
+
+`grade_students()` is the per-student step (one nbgrader process for the given students);
+`autograde()` loops it until every pending student has a grade or a recorded failure.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+CONFIG = "nbgrader_config.py"
+
+
+class CourseError(Exception):
+    """Something a user can fix (a missing course folder, an unknown assignment, ...)."""
+
+
+# ------------------------------------------------------------------------------------------ course
+
+@dataclass
+class Course:
+    """An nbgrader course folder (the one holding nbgrader_config.py)."""
+
+    root: Path
+
+    @classmethod
+    def find(cls, path=None) -> Course:
+        """The course at `path`, else `./assignments` or the nearest folder up with a config."""
+        if path is not None:
+            root = Path(path).resolve()
+            if not (root / CONFIG).is_file():
+                raise CourseError(f"{root} is not a course folder (no {CONFIG} in it)")
+            return cls(root)
+        here = Path.cwd().resolve()
+        for d in [here, *here.parents]:
+            for cand in (d / "assignments", d):
+                if (cand / CONFIG).is_file():
+                    return cls(cand)
+        raise CourseError(f"no course found: run from the repository root (assignments/{CONFIG}) "
+                          "or pass --course PATH")
+
+    # -- folders
+    @property
+    def db_url(self) -> str:
+        return "sqlite:///" + str(self.root / "gradebook.db")
+
+    def source_assignments(self) -> list:
+        src = self.root / "source"
+        return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) \
+            if src.is_dir() else []
+
+    def submitted_students(self, assignment: str) -> list:
+        sub = self.root / "submitted"
+        if not sub.is_dir():
+            return []
+        return sorted(p.name for p in sub.iterdir() if (p / assignment).is_dir())
+
+    def reports_dir(self) -> Path:
+        d = self.root / "reports"
+        d.mkdir(exist_ok=True)
+        return d
+
+    # -- running nbgrader
+    def env(self) -> dict:
+        """nbgrader's environment: this Python's scripts on PATH (nbgrader calls `alembic`) and
+        this coursekit importable (the kernel and nbgrader_config.py need it)."""
+        env = dict(os.environ)
+        bindir = os.path.dirname(sys.executable)
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+        pkg_parent = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+        return env
+
+    def nbgrader_cmd(self, *args) -> list:
+        return [sys.executable, "-m", "nbgrader", *args]
+
+    def run_nbgrader(self, *args, timeout: float = 600) -> subprocess.CompletedProcess:
+        """Run an nbgrader command in the course folder; the whole process tree dies on timeout."""
+        run = run_watched(self.nbgrader_cmd(*args), cwd=self.root, env=self.env(), timeout=timeout)
+        return subprocess.CompletedProcess(run.args, run.returncode, "".join(run.lines), "")
+
+    def ensure_exchange(self) -> Path:
+        """The exchange folder inside the course, world-writable (nbgrader needs that)."""
+        ex = self.root / "exchange"
+        ex.mkdir(exist_ok=True)
+        try:
+            os.chmod(ex, 0o777)
+        except OSError:
+            pass
+        return ex
+
+    # -- the gradebook
+    def gradebook(self):
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url)
+
+    def notebooks(self, assignment: str) -> list:
+        """Notebook names of an assignment, from the gradebook (so it must have been released)."""
+        from nbgrader.api import MissingEntry
+
+        if not (self.root / "gradebook.db").exists():
+            raise CourseError(f"no gradebook yet: run `coursekit release {assignment}` first")
+        with self.gradebook() as gb:
+            try:
+                return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                raise CourseError(f"assignment {assignment!r} is not in the gradebook: run "
+                                  f"`coursekit release {assignment}` first") from None
+
+
+# ------------------------------------------------------------------------- processes, watched
+
+@dataclass
+class WatchedRun:
+    args: list
+    returncode: int | None
+    lines: list
+    killed: str = ""  # why the watchdog killed it ("" when it ended by itself)
+    stuck: str = ""  # the student being graded when it was killed (autograde runs)
+
+
+def _descendants(pid: int) -> list:
+    try:
+        import psutil
+
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # noqa: BLE001 - psutil missing or the process is gone
+        return []
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL a process, its process group and every descendant (kernels and sandboxes run in
+    sessions of their own, so the group alone is not enough). Descendants are listed first:
+    once the parent is dead they are re-parented and can no longer be found."""
+    pids = _descendants(proc.pid)
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), lambda: proc.kill()):
+        try:
+            kill()
+        except (OSError, ProcessLookupError):
+            pass
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, check_every: float = 0.5,
+                watchdog=None, log_path=None) -> WatchedRun:
+    """Run a command in a new session, collecting its output (stdout + stderr) line by line.
+
+    The run is killed (whole tree) after `timeout` seconds, or when `watchdog()` returns a reason.
+    """
+    proc = subprocess.Popen(args, cwd=str(cwd), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True)
+    lines: list = []
+
+    def reader():
+        with open(log_path or os.devnull, "a") as log:
+            for line in proc.stdout:
+                lines.append(line)
+                log.write(line)
+                if on_line:
+                    on_line(line)
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    start, killed = time.monotonic(), ""
+    try:
+        while True:
+            try:
+                proc.wait(check_every)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if timeout is not None and time.monotonic() - start > timeout:
+                killed = f"the run took longer than {timeout:g} s"
+            elif watchdog is not None:
+                killed = watchdog() or ""
+            if killed:
+                kill_tree(proc)
+                break
+    finally:
+        if proc.poll() is None:
+            kill_tree(proc)
+        t.join(5)
+    return WatchedRun(list(args), proc.returncode, lines, killed)
+
+
+# ------------------------------------------------------------------------------ student outcomes
+
+@dataclass
+class Outcome:
+    student: str
+    status: str  # "graded" | "failed"
+    score: float = 0.0
+    max_score: float = 0.0
+    reason: str = ""  # why a failed student got 0
+    cells: dict = field(default_factory=dict)  # grade_id -> {"score", "max_score", "message"}
+    graded_now: bool = False  # graded (or failed) in this run, not skipped as done before
+
+
+_EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): ?(.*)$")
+
+
+def explain(exc_line: str, execute_timeout=None) -> str:
+    """A reason an instructor (and a student) can act on, from nbgrader's last exception line."""
+    m = _EXC_LINE.match(exc_line or "")
+    name, msg = (m.group(1).rsplit(".", 1)[-1], m.group(2)) if m else ("", exc_line or "")
+    if name == "DeadKernelError":
+        return "the kernel died while running the notebook (os._exit, a crash, or too much memory)"
+    if name == "CellTimeoutError":
+        after = f" after {execute_timeout:g} s" if execute_timeout else ""
+        return (f"a cell was still running{after} and ignored the interrupt "
+                "(an endless loop that catches KeyboardInterrupt or ignores SIGINT?)")
+    if "No notebooks found" in msg or "No notebooks found" in exc_line:
+        return "the submission holds none of the assignment's notebooks (renamed?)"
+    if name:
+        return f"nbgrader could not grade this submission ({name}: {msg.strip()[:300]})"
+    return "nbgrader left no grade for this submission"
+
+
+class _LogWatch:
+    """Follows nbgrader autograde's log: who is being graded since when, and why each one failed."""
+
+    def __init__(self, course: Course, assignment: str):
+        sub = re.escape(str(course.root / "submitted"))
+        self._start = re.compile(rf"Sanitizing {sub}/([^/]+)/{re.escape(assignment)}/")
+        self._fail = re.compile(rf"There was an error processing assignment: {sub}/([^/]+)/{re.escape(assignment)}")
+        self.current, self.since = None, time.monotonic()
+        self.started: list = []
+        self.failed: dict = {}  # student -> last exception line of the traceback
+        self._in_tb = None
+
+    def __call__(self, line: str):
+        if (m := self._start.search(line)) and m.group(1) != self.current:
+            self.current, self.since = m.group(1), time.monotonic()
+            self.started.append(self.current)
+            self._in_tb = None
+        elif m := self._fail.search(line):
+            self._in_tb = m.group(1)
+            self.failed.setdefault(self._in_tb, "")
+        elif self._in_tb and _EXC_LINE.match(line) and not line.startswith("["):
+            self.failed[self._in_tb] = line.strip()
+        elif line.startswith("[") and "Traceback" not in line and self._in_tb and self.failed[self._in_tb]:
+            self._in_tb = None
+
+
+def _read_timestamp(folder: Path):
+    from nbgrader.utils import parse_utc
+
+    f = folder / "timestamp.txt"
+    try:
+        text = f.read_text().strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def is_graded(course: Course, assignment: str, student: str, notebooks=None) -> bool:
+    """Autograded notebooks exist, are not older than the submission, and every grade is set."""
+    from nbgrader.api import MissingEntry
+
+    notebooks = notebooks or course.notebooks(assignment)
+    dest = course.root / "autograded" / student / assignment
+    if not all((dest / f"{nb}.ipynb").is_file() for nb in notebooks):
+        return False
+    new, old = _read_timestamp(course.root / "submitted" / student / assignment), _read_timestamp(dest)
+    if new is not None and old is not None and new > old:
+        return False
+    with course.gradebook() as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+        return all(g.score is not None for nb in sub.notebooks for g in nb.grades)
+
+
+def record_failure(course: Course, assignment: str, student: str, reason: str) -> None:
+    """0 for every grade cell of the student's submission, the reason in each answer cell's
+    comment; the partial autograded folder (if any) is removed so a re-run tries again."""
+    dest = course.root / "autograded" / student / assignment
+    if dest.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+    kw = {}
+    ts = _read_timestamp(course.root / "submitted" / student / assignment)
+    if ts is not None:
+        kw["timestamp"] = ts
+    with course.gradebook() as gb:
+        gb.update_or_create_student(student)
+        sub = gb.update_or_create_submission(assignment, student, **kw)
+        for nb in sub.notebooks:
+            for grade in nb.grades:
+                grade.auto_score = 0.0
+                grade.needs_manual_grade = False
+            for comment in nb.comments:
+                comment.auto_comment = f"Not graded, scored 0: {reason}"
+        gb.db.commit()
+
+
+def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
+    """The student's scores from the gradebook, with each lost cell's message from the autograded
+    notebook (the first error of the cell: the re-run's verdict or the kernel's error)."""
+    import nbformat
+    from nbgrader.api import MissingEntry
+
+    out = Outcome(student, "graded")
+    messages = {}
+    for path in sorted((course.root / "autograded" / student / assignment).glob("*.ipynb")):
+        try:
+            cells = nbformat.read(path, as_version=4).cells
+        except Exception:  # noqa: BLE001 - a broken file only loses the messages
+            cells = []
+        for cell in cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if gid and errors:
+                e = errors[0]
+                messages[gid] = f"{e.get('ename', '')}: {str(e.get('evalue', '')).splitlines()[0] if e.get('evalue') else ''}"
+    with course.gradebook() as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return Outcome(student, "failed", reason="no submission in the gradebook")
+        for nb in sub.notebooks:
+            for g in nb.grades:
+                score = g.score
+                out.cells[g.name] = {"score": score, "max_score": g.max_score,
+                                     "message": messages.get(g.name, "") if (score or 0) < g.max_score else ""}
+                out.score += score or 0.0
+                out.max_score += g.max_score
+    return out
+
+
+# ------------------------------------------------------------------------------------ grading
+
+@dataclass
+class BatchResult:
+    graded: list
+    failed: dict  # student -> reason
+    not_started: list
+    log: list
+
+
+def course_config(course: Course):
+    """The course's nbgrader_config.py, loaded as nbgrader would (a traitlets Config)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(CONFIG, path=str(course.root)).load_config()
+
+
+def execute_timeout(course: Course) -> float | None:
+    """c.Execute.timeout of the course (for messages), or None."""
+    try:
+        value = course_config(course).Execute.timeout
+        return float(value) if isinstance(value, (int, float)) else None
+    except Exception:  # noqa: BLE001 - only a message depends on it
+        return None
+
+
+def grade_students(course: Course, assignment: str, students: list, *, force: bool = False,
+                   student_timeout: float = 600.0, deadline: float | None = None,
+                   log_path=None) -> BatchResult:
+    """The per-student step: one `nbgrader autograde` process for `students` (others excluded).
+
+    Returns who got a grade, who failed and why, and who was not reached (the watchdog killed the
+    run, or the deadline, a time.monotonic() value, passed). A student taking longer than
+    `student_timeout` seconds is killed with the run, and reported failed.
+    """
+    everyone = course.submitted_students(assignment)
+    exclude = [s for s in everyone if s not in students]
+    args = ["autograde", assignment, "--log-level=INFO"]
+    if exclude:
+        args.append("--CourseDirectory.student_id_exclude=" + ",".join(exclude))
+    if force:
+        args.append("--force")
+    watch = _LogWatch(course, assignment)
+
+    def watchdog():
+        if deadline is not None and time.monotonic() > deadline:
+            return "deadline"
+        if watch.current and time.monotonic() - watch.since > student_timeout:
+            return "student"
+        return ""
+
+    run = run_watched(course.nbgrader_cmd(*args), cwd=course.root, env=course.env(), on_line=watch,
+                      watchdog=watchdog, log_path=log_path)
+    notebooks = course.notebooks(assignment)
+    graded, failed = [], {}
+    ex_timeout = execute_timeout(course)
+    interrupted = watch.current if run.killed else None
+    for s in students:
+        if s == interrupted:
+            if run.killed == "student":
+                failed[s] = (f"grading took longer than {student_timeout:g} s and was stopped "
+                             "(the notebook hangs: an endless loop, or a kernel that does not respond)")
+            continue  # stopped by the deadline: not reached
+        if run.killed and s not in watch.started:
+            continue  # not reached before the run was stopped
+        if s in watch.failed:
+            failed[s] = explain(watch.failed[s], ex_timeout)
+        elif is_graded(course, assignment, s, notebooks):
+            graded.append(s)
+        else:
+            failed[s] = explain("", ex_timeout)
+    not_started = [s for s in students if s not in graded and s not in failed]
+    return BatchResult(graded, failed, not_started, run.lines)
+
+
+def autograde(course: Course, assignment: str, *, students=None, force: bool = False,
+              student_timeout: float = 600.0, timeout: float | None = None, progress=None) -> list:
+    """Autograde every submitted student (or `students`) of `assignment`; never lose a grade.
+
+    Returns one Outcome per submitted student (graded ones with their scores, failed ones with 0
+    and the reason) and writes the report. `timeout` bounds the whole run (seconds); students not
+    reached by then are recorded as failed with that reason.
+    """
+    notebooks = course.notebooks(assignment)  # raises CourseError when not released
+    submitted = course.submitted_students(assignment)
+    if students:
+        unknown = [s for s in students if s not in submitted]
+        if unknown:
+            raise CourseError(f"no submission of {assignment} for {', '.join(unknown)} in "
+                              f"{course.root / 'submitted'}")
+    wanted = list(students) if students else submitted
+    say = progress or (lambda msg: None)
+    reports = course.reports_dir()
+    log_path = reports / f"{assignment}.log"
+    log_path.write_text("")
+    deadline = time.monotonic() + timeout if timeout else None
+
+    pending = []
+    for s in wanted:
+        if force or not is_graded(course, assignment, s, notebooks):
+            pending.append(s)
+            partial = course.root / "autograded" / s / assignment
+            if not force and partial.exists():  # left by an interrupted run: nbgrader would skip it
+                shutil.rmtree(partial, ignore_errors=True)
+    say(f"{assignment}: {len(wanted)} submission(s), {len(pending)} to grade")
+    graded_now, failed = set(), {}
+    while pending:
+        batch = grade_students(course, assignment, pending, force=force, student_timeout=student_timeout,
+                               deadline=deadline, log_path=log_path)
+        graded_now.update(batch.graded)
+        failed.update(batch.failed)
+        for s, why in batch.failed.items():
+            say(f"  {s}: FAILED, recorded 0 ({why})")
+        if deadline is not None and time.monotonic() > deadline:
+            for s in batch.not_started:
+                failed[s] = f"not graded: the autograde run's time limit ({timeout:g} s) was reached"
+            break
+        if pending == batch.not_started:  # no progress at all: do not loop forever
+            for s in pending:
+                failed[s] = "nbgrader did not start grading this submission (see the log)"
+            break
+        pending = batch.not_started
+    for s, why in failed.items():
+        record_failure(course, assignment, s, why)
+    outcomes = []
+    for s in wanted:
+        if s in failed:
+            o = read_outcome(course, assignment, s)
+            o.status, o.reason, o.score = "failed", failed[s], 0.0
+        else:
+            o = read_outcome(course, assignment, s)
+        o.graded_now = s in graded_now or s in failed
+        outcomes.append(o)
+    write_report(course, assignment)
+    n_failed = sum(o.status == "failed" for o in outcomes)
+    say(f"{assignment}: {len(outcomes) - n_failed} graded, {n_failed} failed; report in {reports}")
+    return outcomes
+
+
+def write_report(course: Course, assignment: str) -> list:
+    """<course>/reports/<assignment>.csv and .json for every submitted student, from the gradebook
+    (a failed student's reason comes from the comment recorded with the 0s)."""
+    rows = []
+    failed_reason = {}
+    with course.gradebook() as gb:
+        from nbgrader.api import MissingEntry
+
+        for s in course.submitted_students(assignment):
+            try:
+                sub = gb.find_submission(assignment, s)
+            except MissingEntry:
+                continue
+            for nb in sub.notebooks:
+                for c in nb.comments:
+                    if c.auto_comment and c.auto_comment.startswith("Not graded, scored 0: "):
+                        failed_reason[s] = c.auto_comment[len("Not graded, scored 0: "):]
+    for s in course.submitted_students(assignment):
+        o = read_outcome(course, assignment, s)
+        if s in failed_reason:
+            o.status, o.reason = "failed", failed_reason[s]
+        elif not (course.root / "autograded" / s / assignment).is_dir():
+            o.status, o.reason = "failed", o.reason or "not autograded yet"
+        rows.append(o)
+    reports = course.reports_dir()
+    grade_ids = sorted({g for o in rows for g in o.cells})
+    with open(reports / f"{assignment}.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "status", "score", "max_score", *grade_ids, "reason", "lost_points"])
+        for o in rows:
+            lost = "; ".join(f"{g}: {c['message']}" for g, c in o.cells.items() if c["message"])
+            w.writerow([o.student, o.status, o.score, o.max_score,
+                        *[o.cells.get(g, {}).get("score", "") for g in grade_ids], o.reason, lost])
+    (reports / f"{assignment}.json").write_text(
+        json.dumps({"assignment": assignment, "students": [asdict(o) for o in rows]}, indent=1))
+    return rows

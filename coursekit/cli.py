@@ -1,0 +1,315 @@
+"""The `coursekit` command: the course's nbgrader workflow from the repository root.
+
+    coursekit release [ASSIGNMENT ...] [--exchange]     student versions (nbgrader generate_assignment)
+    coursekit collect [ASSIGNMENT ...] [--zip]          submissions into assignments/submitted/
+    coursekit autograde ASSIGNMENT [--student ID ...]   grade them (coursekit.autograde), report in assignments/reports/
+    coursekit feedback ASSIGNMENT [--release]           feedback HTML (hidden tests and tracebacks removed)
+    coursekit export [-o FILE]                          every grade as CSV
+    coursekit doctor                                    versions, nbgrader extensions, course folder, device
+
+Every command works on the course found from the current directory (`assignments/`), or on
+`--course PATH`. A problem a user can fix is one line on stderr and a non-zero exit status
+(COURSEKIT_DEBUG=1 shows the traceback of an unexpected error).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+
+from .autograde import Course, CourseError, autograde
+
+
+def _fail_line(output: str) -> str:
+    """The most useful line of a failed nbgrader command: its first ERROR message."""
+    errors = [m.group(1) for m in re.finditer(r"^\[\w+ \| (?:ERROR|CRITICAL)\] (.*)$", output, flags=re.MULTILINE)]
+    useful = [e for e in errors if not e.startswith(("Traceback", "There was an error", "Please see"))]
+    for line in useful or errors:
+        return line.strip()
+    tail = [ln for ln in output.strip().splitlines() if ln.strip()]
+    return tail[-1].strip() if tail else "no output"
+
+
+def _nbgrader(course: Course, *args, timeout=600):
+    res = course.run_nbgrader(*args, timeout=timeout)
+    if res.returncode != 0:
+        raise CourseError(f"nbgrader {args[0]} failed: {_fail_line(res.stdout)} "
+                          f"(run `cd {course.root} && nbgrader {' '.join(args)}` for the full log)")
+    return res
+
+
+def _assignments(course: Course, names) -> list:
+    have = course.source_assignments()
+    if not have:
+        raise CourseError(f"no assignments in {course.root / 'source'}")
+    for n in names or []:
+        if n not in have:
+            raise CourseError(f"no assignment {n!r} in {course.root / 'source'} (have: {', '.join(have)})")
+    return list(names) if names else have
+
+
+# ------------------------------------------------------------------------------------ commands
+
+def cmd_release(course: Course, args) -> int:
+    for a in _assignments(course, args.assignment):
+        _nbgrader(course, "generate_assignment", a, "--force")
+        print(f"released {a}: {course.root / 'release' / a}")
+        if args.exchange:
+            course.ensure_exchange()
+            _nbgrader(course, "release_assignment", a, "--force")
+            print(f"  and into the exchange: {course.root / 'exchange'}")
+    course.ensure_exchange()
+    return 0
+
+
+def cmd_collect(course: Course, args) -> int:
+    released = sorted(p.name for p in (course.root / "release").iterdir()) if (course.root / "release").is_dir() else []
+    names = args.assignment or released
+    if not names:
+        raise CourseError("nothing released yet: run `coursekit release` first")
+    for a in names:
+        if args.zip:
+            archive = course.root / "downloaded" / a / "archive"
+            if not archive.is_dir():
+                raise CourseError(f"put the downloaded submissions (zip files or <student>_<notebook>.ipynb) "
+                                  f"in {archive} first")
+            _nbgrader(course, "zip_collect", a, "--force")
+        else:
+            course.ensure_exchange()
+            _nbgrader(course, "collect", a, "--update")
+        n = len(course.submitted_students(a))
+        print(f"collected {a}: {n} submission(s) in {course.root / 'submitted'}")
+    return 0
+
+
+def cmd_autograde(course: Course, args) -> int:
+    t0 = time.monotonic()
+    course.notebooks(args.assignment)  # released?
+    if not course.submitted_students(args.assignment):
+        raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
+                          "run `coursekit collect` first")
+    outcomes = autograde(course, args.assignment, students=args.student, force=args.force,
+                         student_timeout=args.student_timeout, timeout=args.timeout,
+                         progress=lambda m: print(m, flush=True))
+    width = max(len(o.student) for o in outcomes)
+    for o in outcomes:
+        line = f"  {o.student:<{width}}  {o.score:g}/{o.max_score:g}"
+        if o.status == "failed":
+            line += f"  FAILED: {o.reason}"
+        print(line)
+    print(f"done in {time.monotonic() - t0:.0f} s; report: {course.root / 'reports' / (args.assignment + '.csv')}")
+    return 0
+
+
+def cmd_feedback(course: Course, args) -> int:
+    course.notebooks(args.assignment)  # released?
+    extra = ["--student", args.student] if args.student else []
+    _nbgrader(course, "generate_feedback", args.assignment, "--force", *extra)
+    print(f"feedback of {args.assignment}: {course.root / 'feedback'}/<student>/{args.assignment}/")
+    if args.release:
+        course.ensure_exchange()
+        _nbgrader(course, "release_feedback", args.assignment, *extra)
+        print("  and released to the exchange")
+    return 0
+
+
+def cmd_export(course: Course, args) -> int:
+    if not (course.root / "gradebook.db").exists():
+        raise CourseError("no gradebook yet: release and autograde an assignment first")
+    out = os.path.abspath(args.output) if args.output else str(course.reports_dir() / "grades.csv")
+    _nbgrader(course, "export", "--to", out)
+    print(f"grades: {out}")
+    return 0
+
+
+def cmd_doctor(course_arg, args) -> int:
+    problems = []
+
+    def ok(msg):
+        print(f"  ok    {msg}")
+
+    def bad(msg):
+        problems.append(msg)
+        print(f"  FAIL  {msg}")
+
+    from importlib import metadata
+
+    print("versions")
+    print(f"  python {sys.version.split()[0]} ({sys.executable})")
+    for pkg in ("coursekit", "numpy", "scipy", "torch", "nbgrader", "jupyterlab", "notebook", "nbconvert",
+                "nbclient", "ipykernel", "sqlalchemy"):
+        try:
+            print(f"  {pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            bad(f"{pkg} is not installed (make lab / pip install -e '.[dev]')")
+    try:
+        if tuple(int(x) for x in metadata.version("sqlalchemy").split(".")[:2]) >= (2, 1):
+            print("  note  sqlalchemy >= 2.1 prints an SAWarning per graded student (harmless)")
+    except (metadata.PackageNotFoundError, ValueError):
+        pass
+
+    print("nbgrader extensions")
+    import subprocess
+
+    jupyter = os.path.join(os.path.dirname(sys.executable), "jupyter")
+    for what, needles in (("server", ("formgrader", "assignment_list", "course_list", "validate_assignment")),
+                          ("lab", ("@jupyter/nbgrader",))):
+        cmd = [jupyter, "server" if what == "server" else "labextension", *(["extension"] if what == "server" else []),
+               "list"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+            text = proc.stdout + proc.stderr
+        except (OSError, subprocess.TimeoutExpired) as e:
+            bad(f"`{' '.join(cmd[-3:])}` did not run: {e}")
+            continue
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        for needle in needles:
+            lines = [ln for ln in text.splitlines() if needle in ln and "enabled" in ln]
+            if lines:
+                ok(f"{what} extension {needle} enabled")
+            else:
+                bad(f"{what} extension {needle} is not enabled "
+                    f"(jupyter {'server extension' if what == 'server' else 'labextension'} enable ...)")
+
+    print("course folder")
+    try:
+        course = course_arg if course_arg is not None else Course.find()
+    except CourseError as e:
+        bad(str(e))
+        course = None
+    if course is not None:
+        ok(f"course at {course.root}")
+        from .autograde import course_config
+
+        try:
+            cfg = course_config(course)
+            root = cfg.CourseDirectory.root
+            if root and os.path.realpath(root) != os.path.realpath(course.root):
+                bad(f"c.CourseDirectory.root is {root}, not the folder of nbgrader_config.py")
+            else:
+                ok("nbgrader_config.py loads; CourseDirectory.root is its folder")
+            if "coursekit.nbgrader_ext.Regrade" not in list(cfg.Autograde.get("autograde_preprocessors", [])):
+                bad("c.Autograde.autograde_preprocessors lacks coursekit.nbgrader_ext.Regrade "
+                    "(wrong answers could pass by patching the kernel)")
+            else:
+                ok("autograde re-runs test cells in a sandbox (coursekit.nbgrader_ext.Regrade)")
+        except Exception as e:  # noqa: BLE001 - any error in the config file is the finding
+            bad(f"nbgrader_config.py does not load: {type(e).__name__}: {e}")
+        names = course.source_assignments()
+        if names:
+            ok(f"assignments: {', '.join(names)}")
+        else:
+            bad(f"no assignments in {course.root / 'source'}")
+        import nbformat
+
+        for a in names:
+            for path in sorted((course.root / "source" / a).glob("*.ipynb")):
+                try:
+                    nb = nbformat.read(path, as_version=4)
+                except Exception as e:  # noqa: BLE001
+                    bad(f"{path.name}: not a readable notebook ({e})")
+                    continue
+                grades = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+                if not grades:
+                    bad(f"{a}/{path.name}: no grade cells")
+                else:
+                    pts = sum(float(c.metadata.nbgrader.get("points", 0)) for c in grades)
+                    ok(f"{a}/{path.name}: {len(grades)} grade cells, {pts:g} points")
+        ex = course.ensure_exchange()
+        if os.stat(ex).st_mode & 0o777 == 0o777:
+            ok(f"exchange {ex} exists and is world-writable")
+        else:
+            bad(f"exchange {ex} is not world-writable (chmod 777 {ex})")
+        if (course.root / "gradebook.db").exists():
+            try:
+                with course.gradebook() as gb:
+                    ok(f"gradebook: {len(gb.assignments)} assignment(s), {len(gb.students)} student(s)")
+            except Exception as e:  # noqa: BLE001
+                bad(f"gradebook does not open: {type(e).__name__}: {e}")
+        else:
+            print("  note  no gradebook yet (made by `coursekit release`)")
+
+    print("device")
+    try:
+        from . import backend
+
+        dev = backend.device()
+        ok(f"grading compares with PyTorch on {dev} (COURSEKIT_DEVICE={os.environ.get('COURSEKIT_DEVICE', 'auto')})")
+    except Exception as e:  # noqa: BLE001
+        bad(f"no PyTorch device: {type(e).__name__}: {e}")
+
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print("all good")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- main
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="coursekit", description="The course's nbgrader workflow (run from the repo root).")
+    p.add_argument("--course", metavar="PATH", help="the course folder (default: ./assignments)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    r = sub.add_parser("release", help="build the student versions (nbgrader generate_assignment)")
+    r.add_argument("assignment", nargs="*", help="assignments (default: all in source/)")
+    r.add_argument("--exchange", action="store_true", help="also release them to the exchange")
+
+    c = sub.add_parser("collect", help="collect submissions into submitted/ (nbgrader collect)")
+    c.add_argument("assignment", nargs="*", help="assignments (default: all released)")
+    c.add_argument("--zip", action="store_true",
+                   help="from downloaded/<assignment>/archive/ (zip files or <student>_<notebook>.ipynb; "
+                        "nbgrader zip_collect) instead of the exchange")
+
+    a = sub.add_parser("autograde", help="grade every submission; 0 with a reason for those that break")
+    a.add_argument("assignment")
+    a.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
+    a.add_argument("--force", action="store_true", help="grade again students already graded")
+    a.add_argument("--student-timeout", type=float, default=600.0, metavar="S",
+                   help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
+    a.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="seconds for the whole run; students not reached get 0 with that reason")
+
+    f = sub.add_parser("feedback", help="feedback HTML per student (nbgrader generate_feedback)")
+    f.add_argument("assignment")
+    f.add_argument("--student", metavar="ID", help="only this student")
+    f.add_argument("--release", action="store_true", help="also release it to the exchange")
+
+    e = sub.add_parser("export", help="every grade as CSV (nbgrader export)")
+    e.add_argument("-o", "--output", metavar="FILE", help="default: assignments/reports/grades.csv")
+
+    sub.add_parser("doctor", help="versions, nbgrader extensions, course folder, device")
+    return p
+
+
+COMMANDS = {"release": cmd_release, "collect": cmd_collect, "autograde": cmd_autograde,
+            "feedback": cmd_feedback, "export": cmd_export}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "doctor":
+            return cmd_doctor(Course.find(args.course) if args.course else None, args)
+        course = Course.find(args.course)
+        return COMMANDS[args.command](course, args)
+    except CourseError as e:
+        print(f"coursekit {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"coursekit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one line for the user, the traceback on request
+        if os.environ.get("COURSEKIT_DEBUG"):
+            raise
+        print(f"coursekit {args.command}: error: {type(e).__name__}: {e} (COURSEKIT_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
