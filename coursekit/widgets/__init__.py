@@ -6,5 +6,6 @@
 from .activations import ActivationExplorer
 from .base import PlotWidget
 from .neurons import NeuronPlayground
+from .optim import OptimizerRace as OptimizerRace  # chapter 05
 
 __all__ = ["ActivationExplorer", "NeuronPlayground", "PlotWidget"]
