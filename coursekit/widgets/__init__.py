@@ -4,6 +4,7 @@
     NeuronPlayground()          # last expression of a cell: shows the widget
 """
 from .activations import ActivationExplorer
+from .backprop import BackpropStepper as BackpropStepper  # chapter 04
 from .base import PlotWidget
 from .neurons import NeuronPlayground
 from .optim import OptimizerRace as OptimizerRace  # chapter 05
