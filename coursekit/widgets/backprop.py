@@ -138,7 +138,7 @@ def draw_graph(ax, root: Tensor, *, show_values=None, show_grads=None, highlight
                                  "ec": "red" if hot else "0.3", "lw": 2.5 if hot else 1.0,
                                  "ls": "-" if state != "empty" else "--"})
     for p, c in edges:
-        ax.annotate("", xy=pos[c], xytext=pos[p], zorder=1,
+        ax.annotate("", xy=pos[c], xytext=pos[p], zorder=4,  # after the boxes: clipped to fresh edges
                     arrowprops={"arrowstyle": "-|>", "color": "0.45", "lw": 1.0,
                                 "patchA": boxes[p].get_bbox_patch(),
                                 "patchB": boxes[c].get_bbox_patch(), "shrinkA": 2, "shrinkB": 2})
