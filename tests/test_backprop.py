@@ -18,6 +18,15 @@ from coursekit.reference.backprop import MLP, Linear, Sequential, Tensor
 RTOL, ATOL = 1e-10, 1e-12
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The tensors here are tiny: on a busy 2-core runner extra threads only spin (10x slower)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def close(got, expected, rtol=RTOL, atol=ATOL, what=""):
     expected = expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected
     assert got is not None, f"{what}: no gradient"
