@@ -235,7 +235,8 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
     after each epoch (a live plot, say). The mini-batch order comes from `seed`.
 
     history: lists per epoch "train_loss" (mean over the epoch's batches), "train_acc",
-    "test_loss", "test_acc" (with X_test), "lr"; per step "step_loss"; "time" (seconds).
+    "test_loss", "test_acc" (with X_test), "lr"; per step "step_loss"; "time": seconds spent
+    training and evaluating (the progress bar and the callback are not counted).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
@@ -250,8 +251,8 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
         from tqdm.auto import tqdm
 
         epochs_iter = bar = tqdm(epochs_iter, desc=f"{optimizer}", unit="epoch")
-    start = time.perf_counter()
     for epoch in epochs_iter:
+        start = time.perf_counter()
         if schedule is not None:
             opt.lr = schedule(epoch - 1)
         losses = []
@@ -268,10 +269,10 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
             logits, _ = mlp_forward(params, X_test, activation)
             hist["test_loss"].append(float(cross_entropy_forward(logits, y_test)[0]))
             hist["test_acc"].append(accuracy(y_test, logits))
+        hist["time"] += time.perf_counter() - start
         if bar is not None:
             bar.set_postfix(loss=f"{hist['train_loss'][-1]:.4f}",
                             **({"test_acc": f"{hist['test_acc'][-1]:.3f}"} if X_test is not None else {}))
         if callback is not None:
             callback(epoch, hist)
-    hist["time"] = time.perf_counter() - start
     return params, hist
