@@ -6,6 +6,7 @@
 from .activations import ActivationExplorer
 from .backprop import BackpropStepper as BackpropStepper  # chapter 04
 from .base import PlotWidget
+from .losses import LossExplorer as LossExplorer  # chapter 03
 from .neurons import NeuronPlayground
 from .optim import OptimizerRace as OptimizerRace  # chapter 05
 
