@@ -15,19 +15,14 @@ import struct
 
 import numpy as np
 
+from .reference._validate import generator, integer
+
 __all__ = ["TOY_SETS", "blobs", "digits", "linear", "load_mnist_idx", "moons", "spirals", "toy",
            "write_idx", "xor"]
 
 
 # ---------------------------------------------------------------- argument checks
 
-def _int(name, v, minimum):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        # ValueError (not TypeError) for every bad argument: the module's documented contract
-        raise ValueError(f"{name} must be an int, got {type(v).__name__} {v!r}")  # noqa: TRY004
-    if v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}")
-    return int(v)
 
 
 def _float(name, v, lo=0.0, hi=math.inf, lo_open=False, hi_open=False):
@@ -40,10 +35,6 @@ def _float(name, v, lo=0.0, hi=math.inf, lo_open=False, hi_open=False):
     return v
 
 
-def _rng(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-        raise ValueError(f"seed must be an int or None, got {type(seed).__name__} {seed!r}")
-    return np.random.default_rng(seed)
 
 
 def _out(X, y, rng):
@@ -61,7 +52,7 @@ def digits(test_size=0.25, seed=0):
     y_test (n_test,) int64 with labels 0..9. `X.reshape(-1, 8, 8)` gives the images.
     """
     test_size = _float("test_size", test_size, 0.0, 1.0, lo_open=True, hi_open=True)
-    _rng(seed)
+    generator(seed, "seed")
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -137,9 +128,9 @@ def linear(n=200, margin=0.1, seed=0):
 
     Returns X (n, 2) float64 and y (n,) int64 in {0, 1}. A perceptron converges on it.
     """
-    n = _int("n", n, 2)
+    n = integer("n", n, 2)
     margin = _float("margin", margin, 0.0, 0.5, hi_open=True)
-    rng = _rng(seed)
+    rng = generator(seed, "seed")
     angle = rng.uniform(0, 2 * np.pi)
     w = np.array([np.cos(angle), np.sin(angle)])
     b = rng.uniform(-0.3, 0.3)
@@ -160,10 +151,10 @@ def blobs(n=200, centers=2, std=0.5, seed=0):
 
     Returns X (n, 2) float64 and y (n,) int64 in 0..centers-1.
     """
-    n = _int("n", n, 2)
-    centers = _int("centers", centers, 2)
+    n = integer("n", n, 2)
+    centers = integer("centers", centers, 2)
     std = _float("std", std)
-    rng = _rng(seed)
+    rng = generator(seed, "seed")
     y = np.arange(n) % centers
     phase = rng.uniform(0, 2 * np.pi)
     ang = phase + 2 * np.pi * np.arange(centers) / centers
@@ -177,9 +168,9 @@ def moons(n=200, noise=0.1, seed=0):
 
     Returns X (n, 2) float64 and y (n,) int64 in {0, 1}.
     """
-    n = _int("n", n, 2)
+    n = integer("n", n, 2)
     noise = _float("noise", noise)
-    rng = _rng(seed)
+    rng = generator(seed, "seed")
     n0 = n // 2
     t0 = np.linspace(0, np.pi, n0)
     t1 = np.linspace(0, np.pi, n - n0)
@@ -196,9 +187,9 @@ def xor(n=200, noise=0.1, seed=0):
     `noise` (Gaussian) is added to X after labelling. Returns X (n, 2) float64, y (n,) int64.
     No single neuron separates it; two layers do.
     """
-    n = _int("n", n, 2)
+    n = integer("n", n, 2)
     noise = _float("noise", noise)
-    rng = _rng(seed)
+    rng = generator(seed, "seed")
     X = rng.uniform(-1, 1, size=(n, 2))
     y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.int64)
     X = X + noise * rng.standard_normal(X.shape)
@@ -211,12 +202,12 @@ def spirals(n=300, classes=3, noise=0.2, seed=0):
     `noise` is Gaussian noise on the angle. Returns X (n, 2) float64 in about [-1, 1]^2 and
     y (n,) int64 in 0..classes-1.
     """
-    n = _int("n", n, 2)
-    classes = _int("classes", classes, 2)
+    n = integer("n", n, 2)
+    classes = integer("classes", classes, 2)
     if classes > n:
         raise ValueError(f"classes must be <= n, got classes={classes} > n={n}")
     noise = _float("noise", noise)
-    rng = _rng(seed)
+    rng = generator(seed, "seed")
     y = np.repeat(np.arange(classes), [n // classes + (k < n % classes) for k in range(classes)])
     X = np.empty((n, 2))
     for k in range(classes):

@@ -71,25 +71,26 @@ def test_moons_without_noise_lies_on_circles():
     np.testing.assert_allclose(r1, 1.0)
 
 
-@pytest.mark.parametrize("call, arg", [
-    (lambda: data.moons(n=1), "n"),
-    (lambda: data.moons(n=2.5), "n"),
-    (lambda: data.moons(n=True), "n"),
-    (lambda: data.moons(noise=-0.1), "noise"),
-    (lambda: data.xor(noise=float("nan")), "noise"),
-    (lambda: data.xor(seed=1.5), "seed"),
-    (lambda: data.spirals(classes=1), "classes"),
-    (lambda: data.spirals(n=3, classes=4), "classes"),
-    (lambda: data.blobs(centers=1), "centers"),
-    (lambda: data.blobs(std="big"), "std"),
-    (lambda: data.linear(margin=0.6), "margin"),
-    (lambda: data.toy("circles"), "name"),
-    (lambda: data.digits(test_size=0.0), "test_size"),
-    (lambda: data.digits(test_size=1.2), "test_size"),
-    (lambda: data.digits(seed="a"), "seed"),
+@pytest.mark.parametrize("call, arg, exc", [
+    (lambda: data.moons(n=1), "n", ValueError),
+    (lambda: data.moons(n=2.5), "n", TypeError),
+    (lambda: data.moons(n=True), "n", TypeError),
+    (lambda: data.moons(noise=-0.1), "noise", ValueError),
+    (lambda: data.xor(noise=float("nan")), "noise", ValueError),
+    (lambda: data.xor(seed=1.5), "seed", TypeError),
+    (lambda: data.spirals(classes=1), "classes", ValueError),
+    (lambda: data.spirals(n=3, classes=4), "classes", ValueError),
+    (lambda: data.blobs(centers=1), "centers", ValueError),
+    (lambda: data.blobs(std="big"), "std", ValueError),
+    (lambda: data.linear(margin=0.6), "margin", ValueError),
+    (lambda: data.toy("circles"), "name", ValueError),
+    (lambda: data.digits(test_size=0.0), "test_size", ValueError),
+    (lambda: data.digits(test_size=1.2), "test_size", ValueError),
+    (lambda: data.digits(seed="a"), "seed", TypeError),
 ])
-def test_bad_arguments_name_the_argument(call, arg):
-    with pytest.raises(ValueError, match=arg):
+def test_bad_arguments_name_the_argument(call, arg, exc):
+    """A wrong value is a ValueError, a wrong type a TypeError; both name the argument."""
+    with pytest.raises(exc, match=arg):
         call()
 
 

@@ -375,7 +375,7 @@ def test_init_bad_arguments():
         I.kaiming_normal((5, 4), nonlinearity="swish")
     with pytest.raises(ValueError, match="shape"):
         I.zeros((3, -1))
-    with pytest.raises(ValueError, match="rng"):
+    with pytest.raises(TypeError, match="rng"):
         I.small_random((3,), rng="seed")
     with pytest.raises(ValueError, match="std"):
         I.small_random((3,), std=-1)

@@ -1,6 +1,8 @@
 """Input checks shared by every reference op: clear errors that name the argument and shapes."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -38,3 +40,21 @@ def axis(name: str, dim, x: np.ndarray) -> int:
     if not -x.ndim <= dim < max(x.ndim, 1):
         raise ValueError(f"{name}={dim} is out of range for an input of shape {x.shape}")
     return int(dim) % max(x.ndim, 1)
+
+
+def integer(name: str, v, minimum: int | None = None) -> int:
+    """`v` as an int (bools refused) that is at least `minimum`; TypeError/ValueError naming `name`."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    return int(v)
+
+
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """A numpy Generator from a Generator (used as is), an int seed or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")

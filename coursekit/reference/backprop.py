@@ -24,7 +24,7 @@ import numbers
 import numpy as np
 
 from . import activations, losses, neurons
-from ._validate import array, axis
+from ._validate import array, axis, generator, integer
 
 __all__ = ["MLP", "Linear", "Module", "ReLU", "Sequential", "Sigmoid", "Tanh", "Tensor",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "linear",
@@ -449,12 +449,6 @@ class Module:
         return f"{type(self).__name__}()"
 
 
-def _positive_int(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {_typename(v)}")
-    if v < 1:
-        raise ValueError(f"{name} must be >= 1, got {v}")
-    return int(v)
 
 
 class Linear(Module):
@@ -465,9 +459,9 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None):
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = _positive_int("out_features", out_features)
-        rng = np.random.default_rng(rng)
+        self.in_features = integer("in_features", in_features, 1)
+        self.out_features = integer("out_features", out_features, 1)
+        rng = generator(rng)
         bound = 1.0 / math.sqrt(self.in_features)
         self.weight = Tensor(rng.uniform(-bound, bound, (self.out_features, self.in_features)),
                              requires_grad=True, name="weight")
@@ -537,10 +531,10 @@ class MLP(Sequential):
     def __init__(self, sizes, activation: str = "relu", bias: bool = True, rng=None):
         if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
             raise ValueError(f"sizes must be a list of at least two layer sizes [in, ..., out], got {sizes!r}")
-        sizes = [_positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+        sizes = [integer(f"sizes[{i}]", s, 1) for i, s in enumerate(sizes)]
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-        rng = np.random.default_rng(rng)
+        rng = generator(rng)
         layers = []
         for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(Linear(n_in, n_out, bias=bias, rng=rng))

@@ -19,6 +19,8 @@ import numbers
 
 import numpy as np
 
+from ._validate import generator
+
 __all__ = ["INITS", "calculate_gain", "fans", "glorot_normal", "glorot_uniform", "he_normal",
            "he_uniform", "init", "kaiming_normal", "kaiming_std", "kaiming_uniform", "linear_default",
            "small_random", "xavier_normal", "xavier_std", "xavier_uniform", "zeros"]
@@ -37,12 +39,6 @@ def _shape(shape):
     return tuple(int(s) for s in shape)
 
 
-def _rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise ValueError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
 
 
 def _positive(name, v):
@@ -105,30 +101,30 @@ def zeros(shape):
 
 def small_random(shape, std=0.01, rng=None):
     """N(0, std^2), the classic 'small random numbers' (std 0.01): signals shrink with depth."""
-    return _positive("std", std) * _rng(rng).standard_normal(_shape(shape))
+    return _positive("std", std) * generator(rng).standard_normal(_shape(shape))
 
 
 def xavier_uniform(shape, gain=1.0, rng=None):
     """`nn.init.xavier_uniform_`: U(-b, b) with b = sqrt(3) * xavier_std(shape, gain)."""
     bound = _SQRT3 * xavier_std(shape, gain)
-    return _rng(rng).uniform(-bound, bound, _shape(shape))
+    return generator(rng).uniform(-bound, bound, _shape(shape))
 
 
 def xavier_normal(shape, gain=1.0, rng=None):
     """`nn.init.xavier_normal_`: N(0, xavier_std(shape, gain)^2)."""
-    return xavier_std(shape, gain) * _rng(rng).standard_normal(_shape(shape))
+    return xavier_std(shape, gain) * generator(rng).standard_normal(_shape(shape))
 
 
 def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """`nn.init.kaiming_uniform_`: U(-b, b) with b = sqrt(3) * kaiming_std(...).
     (With a = 0, nonlinearity "leaky_relu" has relu's gain sqrt(2), as in PyTorch.)"""
     bound = _SQRT3 * kaiming_std(shape, a, mode, nonlinearity)
-    return _rng(rng).uniform(-bound, bound, _shape(shape))
+    return generator(rng).uniform(-bound, bound, _shape(shape))
 
 
 def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """`nn.init.kaiming_normal_`: N(0, kaiming_std(...)^2)."""
-    return kaiming_std(shape, a, mode, nonlinearity) * _rng(rng).standard_normal(_shape(shape))
+    return kaiming_std(shape, a, mode, nonlinearity) * generator(rng).standard_normal(_shape(shape))
 
 
 def linear_default(shape, fan_in=None, rng=None):
@@ -138,7 +134,7 @@ def linear_default(shape, fan_in=None, rng=None):
     if fan_in is None:
         fan_in = fans(shape)[0]
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-    return _rng(rng).uniform(-bound, bound, shape)
+    return generator(rng).uniform(-bound, bound, shape)
 
 
 glorot_uniform, glorot_normal = xavier_uniform, xavier_normal

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import array, same_shape
+from ._validate import array, integer, same_shape
 
 __all__ = ["OPTIMIZERS", "Optimizer", "adam_step", "adamw_step", "cosine_lr", "exponential_lr",
            "linear_warmup_lr", "momentum_step", "nesterov_step", "rmsprop_step", "sgd_step",
@@ -47,12 +47,6 @@ def _flag(name, v):
     return bool(v)
 
 
-def _int(name, v, minimum):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise ValueError(f"{name} must be an int, got {type(v).__name__} {v!r}")  # noqa: TRY004
-    if v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}")
-    return int(v)
 
 
 def _betas(betas):
@@ -84,7 +78,7 @@ def _state(state, param, keys):
         a = array(f"state[{k!r}]", a)
         same_shape(f"state[{k!r}]", a, "param", param)
         arrays[k] = a
-    return _int("state['step']", state["step"], 0), arrays
+    return integer("state['step']", state["step"], 0), arrays
 
 
 # ------------------------------------------------------------------ SGD (momentum, Nesterov)
@@ -283,13 +277,13 @@ class Optimizer:
 # ------------------------------------------------------------------ learning-rate schedules
 
 def _epoch(epoch):
-    return _int("epoch", epoch, 0)
+    return integer("epoch", epoch, 0)
 
 
 def step_lr(epoch, lr0, step_size, gamma=0.1):
     """`StepLR`: lr0 * gamma ** (epoch // step_size), decay by gamma every step_size epochs."""
     epoch, lr0 = _epoch(epoch), _number("lr0", lr0)
-    step_size, gamma = _int("step_size", step_size, 1), _number("gamma", gamma)
+    step_size, gamma = integer("step_size", step_size, 1), _number("gamma", gamma)
     return lr0 * gamma ** (epoch // step_size)
 
 
@@ -305,7 +299,7 @@ def cosine_lr(epoch, lr0, T_max, eta_min=0.0):
     again: the schedule is periodic with period 2 T_max).
     """
     epoch, lr0 = _epoch(epoch), _number("lr0", lr0)
-    T_max, eta_min = _int("T_max", T_max, 1), _number("eta_min", eta_min)
+    T_max, eta_min = integer("T_max", T_max, 1), _number("eta_min", eta_min)
     return eta_min + (lr0 - eta_min) * (1.0 + math.cos(math.pi * epoch / T_max)) / 2.0
 
 
@@ -313,7 +307,7 @@ def linear_warmup_lr(epoch, lr0, warmup_epochs, start_factor=1.0 / 3, end_factor
     """`LinearLR`: the factor goes linearly from start_factor to end_factor over warmup_epochs,
     then stays: lr0 * (start + (end - start) * min(epoch, warmup_epochs) / warmup_epochs)."""
     epoch, lr0 = _epoch(epoch), _number("lr0", lr0)
-    warmup_epochs = _int("warmup_epochs", warmup_epochs, 1)
+    warmup_epochs = integer("warmup_epochs", warmup_epochs, 1)
     start_factor = _number("start_factor", start_factor, 0.0, 1.0)
     end_factor = _number("end_factor", end_factor, 0.0, 1.0)
     if start_factor == 0:
@@ -327,7 +321,7 @@ def warmup_cosine_lr(epoch, lr0, warmup_epochs, T_max, eta_min=0.0, start_factor
     epochs down to eta_min: `SequentialLR([LinearLR(...), CosineAnnealingLR(T_max)],
     milestones=[warmup_epochs])`."""
     epoch = _epoch(epoch)
-    warmup_epochs = _int("warmup_epochs", warmup_epochs, 1)
+    warmup_epochs = integer("warmup_epochs", warmup_epochs, 1)
     if epoch < warmup_epochs:
         return linear_warmup_lr(epoch, lr0, warmup_epochs, start_factor)
     return cosine_lr(epoch - warmup_epochs, lr0, T_max, eta_min)

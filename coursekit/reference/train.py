@@ -15,6 +15,7 @@ import numpy as np
 
 from . import activations as A
 from . import init as I
+from ._validate import generator
 from .losses import (
     cross_entropy_backward,
     cross_entropy_forward,
@@ -39,7 +40,7 @@ def init_mlp(sizes, init="kaiming_uniform", rng=None, **kwargs):
     """
     if len(sizes) < 2 or not all(isinstance(s, numbers.Integral) and s >= 1 for s in sizes):
         raise ValueError(f"sizes must list at least 2 positive layer widths, got {sizes!r}")
-    rng = I._rng(rng)
+    rng = generator(rng)
     params = []
     for fan_in, fan_out in itertools.pairwise(sizes):
         params.append(I.init(init, (fan_out, fan_in), rng=rng, **kwargs))
@@ -121,7 +122,7 @@ def minibatches(X, y, batch_size, shuffle=True, rng=None, drop_last=False):
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     n = len(X)
-    order = I._rng(rng).permutation(n) if shuffle else np.arange(n)
+    order = generator(rng).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         idx = order[start:start + batch_size]
