@@ -53,6 +53,9 @@ class CheckResult:
         cell's Out[] as a partial grade (logging a warning per cell when it is not a number)."""
 
 
+_AGAINST = {"forward": "PyTorch", "backward": "PyTorch autograd", "step": "torch.optim"}
+
+
 def _grad_names(spec) -> list:
     return [f"d{n}" for n in spec.grad_inputs]
 
@@ -70,6 +73,8 @@ def _describe(v) -> str:
 
 def _expected_parts(spec, mode, value):
     """Split a student's return value into named arrays, or return (None, message) when malformed."""
+    if mode == "step":
+        return {"param": value}, ""
     if mode == "forward":
         if not (isinstance(value, (tuple, list)) and len(value) == 2):
             return None, (f"{spec.name}_forward should return (out, cache): the output array and whatever your "
@@ -104,6 +109,8 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
     spec, mode = ops.get(name)
     if mode is None:
         raise ValueError(f"check() needs a function name ending in _forward or _backward, e.g. {name}_forward")
+    if mode == "step" and forward is not None:
+        raise TypeError(f"check({name!r}, ...) grades an update rule: it takes no forward=")
     student = fn if isinstance(fn, SandboxedFunction) else None
     if student is None and not callable(fn):
         raise TypeError(f"check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
@@ -117,6 +124,10 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
         dev = backend.device()
         expected, jobs = [], []
         for case in cases:
+            if mode == "step":
+                expected.append(({"param": spec.run_steps(case)}, {"param": spec.torch_steps(case, dev)}))
+                jobs.append((spec.args(case), case.kwargs, None, None))
+                continue
             out, cache = spec.run_forward(case)
             if mode == "forward":
                 ref, tor = {"out": out}, {"out": spec.torch_forward(case, dev)}
@@ -130,7 +141,7 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
             expected.append((ref, tor))
 
     if student is not None:  # the autograder: the answer cells live in a sandbox process
-        if mode == "forward":
+        if mode in ("forward", "step"):
             fwd_name, bwd_name = student.__name__, None
         else:
             fwd_name, bwd_name = getattr(forward, "__name__", None), student.__name__
@@ -144,7 +155,7 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
         results = reply["results"]
     else:
         runner = InProcess(forbid)
-        fwd = fn if mode == "forward" else forward
+        fwd = fn if mode in ("forward", "step") else forward
         results = runner.run(fwd, fn if mode == "backward" else None, mode, jobs)
     return _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
 
@@ -204,7 +215,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
         _print_table(name, spec, mode, rows, dev, hidden)
     if not passed:
         case, row = failure
-        what = "the NumPy reference and PyTorch" + (" autograd" if mode == "backward" else "")
+        what = "the NumPy reference and " + _AGAINST[mode]
         msg = (f"{name} is wrong on case '{case.describe()}':\n  {row.problem}\n"
                f"  (compared with {what} on {dev.type}, float64)")
         hint = spec.hints.get(mode)
@@ -217,7 +228,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
 def _print_table(name, spec, mode, rows, dev, hidden):
     n_ok = sum(r.ok for r in rows)
     kind = "hidden + visible" if hidden else "visible"
-    against = "PyTorch autograd" if mode == "backward" else "PyTorch"
+    against = _AGAINST[mode]
     lines = [f"check {name}: {n_ok}/{len(rows)} {kind} cases pass "
              f"(vs NumPy reference and {against} on {dev.type}, float64)"]
     width = max(len(r.case) for r in rows)

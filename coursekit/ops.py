@@ -10,13 +10,13 @@ Adding an op: write `<op>_forward` / `<op>_backward` in its chapter's module und
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from .reference import activations as act
-from .reference import losses, neurons
+from .reference import losses, neurons, optim
 
 
 @dataclass(frozen=True)
@@ -120,13 +120,16 @@ def register(spec: OpSpec) -> OpSpec:
 
 
 def get(name: str):
-    """`get("relu")` -> (spec, None); `get("relu_forward")` -> (spec, "forward"); same for _backward."""
+    """`get("relu")` -> (spec, None); `get("relu_forward")` -> (spec, "forward"); same for _backward;
+    `get("adam_step")` -> (the StepSpec of adam, "step")."""
     for mode in ("forward", "backward"):
         if name.endswith("_" + mode) and name[: -len(mode) - 1] in REGISTRY:
             return REGISTRY[name[: -len(mode) - 1]], mode
+    if name.endswith("_step") and name[:-5] in STEPS:
+        return STEPS[name[:-5]], "step"
     if name in REGISTRY:
         return REGISTRY[name], None
-    known = ", ".join(sorted(REGISTRY))
+    known = ", ".join(sorted(REGISTRY)) + "; update rules: " + ", ".join(f"{n}_step" for n in sorted(STEPS))
     raise KeyError(f"no op named {name!r}; known ops: {known} (add _forward or _backward)")
 
 
@@ -504,4 +507,131 @@ for _name, _torch_fn, _kinks, _hints in [
         torch=_torch_fn, inputs=("weight",), cases=_penalty_cases(_kinks),
         bench=lambda rng: Case("bench (1024, 1024)", {"weight": rng.standard_normal((1024, 1024))}, {"lam": 1e-3}),
         kinks=_kinks, hints=_hints,
+    ))
+
+
+# ---------------------------------------------------------------- chapter 05: update rules
+
+@dataclass(frozen=True)
+class StepSpec:
+    """An optimiser's update rule, `param, state = <name>_step(param, grad, state, **hyper)`.
+
+    A case holds the start `param` and `grads`, one gradient per step (steps, *param.shape); the
+    rule is judged on the whole trajectory of params, against the reference and `torch.optim`.
+    """
+
+    name: str
+    chapter: str
+    step: Callable
+    torch_optimizer: Callable  # (list of tensors, **hyper) -> torch.optim.Optimizer
+    cases: Callable  # (rng, hidden) -> list[Case] with inputs {"param", "grads"} and hyper as kwargs
+    atol: float = 1e-10
+    rtol: float = 1e-8
+    grade_atol: float = 1e-8
+    grade_rtol: float = 1e-7
+    hints: dict = field(default_factory=dict)
+    inputs: tuple = ("param", "grads")
+    grad_inputs: tuple = ()
+
+    make_cases = OpSpec.make_cases
+    args = OpSpec.args
+
+    def run_steps(self, case: Case) -> np.ndarray:
+        """The reference trajectory: params after each step, shape (steps, *param.shape)."""
+        param, state, out = case.inputs["param"], None, []
+        for g in case.inputs["grads"]:
+            param, state = self.step(param, g, state, **case.kwargs)
+            out.append(param)
+        return np.stack(out)
+
+    def torch_steps(self, case: Case, dev=None) -> np.ndarray:
+        """The same steps taken by `torch.optim` on `dev`, float64."""
+        from . import backend
+
+        dev = dev or backend.device()
+        p = backend.to_torch(case.inputs["param"], requires_grad=True, dev=dev)
+        opt = self.torch_optimizer([p], **case.kwargs)
+        out = []
+        for g in case.inputs["grads"]:
+            p.grad = backend.to_torch(g, dev=dev)
+            opt.step()
+            out.append(backend.to_numpy(p))
+        return np.stack(out)
+
+
+STEPS: dict = {}
+
+
+def register_step(spec: StepSpec) -> StepSpec:
+    if spec.name in STEPS or spec.name in REGISTRY:
+        raise ValueError(f"update rule {spec.name!r} is registered twice")
+    STEPS[spec.name] = spec
+    return spec
+
+
+def _step_cases(variants):
+    """Cases for an update rule: shapes and gradients that catch real bugs, under each hyper set."""
+
+    def cases(rng, hidden):
+        n = rng.standard_normal
+
+        def c(label, param, grads, hyper):
+            return Case(f"{label}, {_fmt_hyper(hyper)}", {"param": param, "grads": grads}, dict(hyper))
+
+        if not hidden:
+            base, *rest = variants
+            out = [
+                c("matrix (4, 3), 20 steps", n((4, 3)), n((20, 4, 3)), base),
+                c("batch of one (1, 5), 10 steps", n((1, 5)), n((10, 1, 5)), base),
+                c("zero gradients (2, 3), 5 steps", n((2, 3)), np.zeros((5, 2, 3)), base),
+                c("large gradients (+-1000) (3, 2), 10 steps", n((3, 2)), 1000 * n((10, 3, 2)), base),
+            ]
+            return out + [c(f"non-square (2, 5), 20 steps", n((2, 5)), n((20, 2, 5)), h) for h in rest]
+        return [c("vector (7,), 30 steps", n(7), n((30, 7)), h) for h in variants] + [
+            c("constant gradient (3, 3), 25 steps", n((3, 3)), np.ones((25, 3, 3)), variants[-1]),
+            c("tiny gradients (1e-8) (2, 2), 10 steps", n((2, 2)), 1e-8 * n((10, 2, 2)), variants[0]),
+        ]
+
+    return cases
+
+
+def _fmt_hyper(hyper):
+    return " ".join(f"{k}={v}" for k, v in hyper.items())
+
+
+def _torch_optim(name):
+    def make(params, **hyper):
+        import torch
+
+        return getattr(torch.optim, name)(params, **hyper)
+
+    return make
+
+
+_RULES = [
+    ("sgd", "SGD", [
+        {"lr": 0.1}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+        {"lr": 0.1, "momentum": 0.5, "dampening": 0.5, "weight_decay": 0.01}], {
+        "step": "p - lr * g; with momentum, buf = momentum * buf + (1 - dampening) * g (buf = g on the first "
+                "step), and Nesterov uses g + momentum * buf; weight_decay adds weight_decay * p to g first."}),
+    ("rmsprop", "RMSprop", [
+        {"lr": 0.01}, {"lr": 0.01, "alpha": 0.9, "momentum": 0.5}, {"lr": 0.01, "centered": True},
+        {"lr": 0.01, "weight_decay": 0.1, "eps": 1e-6}], {
+        "step": "square_avg = alpha * square_avg + (1 - alpha) g^2, then p - lr * g / (sqrt(square_avg) + eps): "
+                "eps goes outside the square root, as PyTorch."}),
+    ("adam", "Adam", [
+        {"lr": 0.01}, {"lr": 0.01, "betas": (0.8, 0.99)}, {"lr": 0.01, "weight_decay": 0.1},
+        {"lr": 0.01, "amsgrad": True}], {
+        "step": "m and v are running means of g and g^2; divide each by (1 - beta^t) (bias correction, t from 1), "
+                "then p - lr * m_hat / (sqrt(v_hat) + eps); weight_decay is L2 added to g."}),
+    ("adamw", "AdamW", [
+        {"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "weight_decay": 0.5, "betas": (0.8, 0.9)}], {
+        "step": "Like Adam, but decay the weights directly, p = p * (1 - lr * weight_decay), before the Adam "
+                "update; not through the gradient."}),
+]
+
+for _name, _torch_name, _variants, _hints in _RULES:
+    register_step(StepSpec(
+        name=_name, chapter="05_gradient_descent", step=getattr(optim, f"{_name}_step"),
+        torch_optimizer=_torch_optim(_torch_name), cases=_step_cases(_variants), hints=_hints,
     ))

@@ -131,6 +131,15 @@ def run_case(forward, backward, mode, args, kwargs, dout=None, cache=None, *, tr
                 (_watch_forbidden(res["forbidden"]) if trace else contextlib.nullcontext()):
             if mode == "forward":
                 value = forward(*args, **kwargs)
+            elif mode == "step":  # an update rule, over a sequence of gradients: the trajectory of params
+                param, state, value = args[0], None, []
+                for grad in args[1]:
+                    ret = forward(param, grad, state, **kwargs)
+                    if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
+                        raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
+                    param, state = ret
+                    value.append(_sanitize(param))
+                value = np.stack(value) if all(isinstance(v, np.ndarray) for v in value) else value[0]
             else:
                 if forward is not None:
                     res["stage"] = "forward (to make the cache)"
@@ -165,7 +174,14 @@ class InProcess:
 
     def run(self, forward, backward, mode, jobs):
         with _forbid_names(self.forbid):
-            return [run_case(forward, backward, mode, *job) for job in jobs]
+            results = []
+            for job in jobs:
+                results.append(run_case(forward, backward, mode, *job))
+                if results[-1]["error"] and results[-1]["error"][0] == "KeyboardInterrupt":
+                    # Ctrl-C, or nbgrader's interrupt after Execute.timeout, stops check() itself: going
+                    # on with the next case would loop again and nbgrader would drop the whole notebook
+                    raise KeyboardInterrupt
+            return results
 
 
 @contextlib.contextmanager
@@ -383,7 +399,6 @@ class _Blocker:
             if label not in self.record:
                 self.record.append(label)
             raise ImportError(f"{name} cannot be used while grading: implement this yourself")
-        return None
 
 
 def _child_main():
@@ -411,8 +426,8 @@ def _child_main():
         else:
             fwd = ns.get(msg["forward"]) if msg["forward"] else None
             bwd = ns.get(msg["backward"]) if msg["backward"] else None
-            target = fwd if msg["mode"] == "forward" else bwd
-            want = msg["forward"] if msg["mode"] == "forward" else msg["backward"]
+            target = fwd if msg["mode"] in ("forward", "step") else bwd
+            want = msg["forward"] if msg["mode"] in ("forward", "step") else msg["backward"]
             if not callable(target):
                 reply = {"missing": f"{want} is not defined in your answer cells (renamed or deleted?)"
                          if target is None else f"{want} is a {type(target).__name__}, not a function"}

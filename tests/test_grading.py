@@ -12,7 +12,7 @@ import pytest
 
 from coursekit import ops
 from coursekit.grading import check, regrade
-from coursekit.reference import _validate, activations, losses, neurons
+from coursekit.reference import _validate, activations, losses, neurons, optim
 
 
 def _student_copy(module) -> dict:
@@ -24,7 +24,7 @@ def _student_copy(module) -> dict:
     return ns
 
 
-STUDENT = {**_student_copy(neurons), **_student_copy(activations), **_student_copy(losses)}
+STUDENT = {**_student_copy(neurons), **_student_copy(activations), **_student_copy(losses), **_student_copy(optim)}
 
 
 @pytest.mark.parametrize("name", sorted(ops.REGISTRY))
@@ -48,6 +48,39 @@ def _fails(name, fn, match, **kw):
 
 def relu_forward(x):
     return np.maximum(x, 0.0), x
+
+
+@pytest.mark.parametrize("name", sorted(ops.STEPS))
+def test_a_correct_update_rule_passes_against_torch_optim(name, capfd):
+    result = check(f"{name}_step", STUDENT[f"{name}_step"], hidden=True)
+    assert result.passed and len(result.rows) == len(ops.STEPS[name].make_cases(hidden=True))
+    out, err = capfd.readouterr()
+    assert err == "" and "torch.optim" in out
+
+
+def test_wrong_update_rules_fail():
+    def sgd_no_momentum(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
+                        weight_decay=0.0):
+        return param - lr * grad, state
+
+    _fails("sgd_step", sgd_no_momentum, r"momentum=0.9")
+
+    def adam_no_bias_correction(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                weight_decay=0.0, amsgrad=False):
+        m, v = (np.zeros_like(param), np.zeros_like(param)) if state is None else state
+        m = betas[0] * m + (1 - betas[0]) * grad
+        v = betas[1] * v + (1 - betas[1]) * grad * grad
+        return param - lr * m / (np.sqrt(v) + eps), (m, v)
+
+    msg = _fails("adam_step", adam_no_bias_correction, r"param: .* differ")
+    assert "bias correction" in msg and "torch.optim" in msg
+
+    def sgd_in_place(param, grad, state=None, *, lr=1e-3, **hyper):
+        param -= lr * grad
+        return param, state
+
+    _fails("sgd_step", sgd_in_place, r"modified its input `param` in place")
+    _fails("sgd_step", lambda p, g, s=None, **h: p - h["lr"] * g, r"must return \(param, state\)")
 
 
 def test_wrong_values_name_case_argument_index_and_hint(capfd):
@@ -235,3 +268,19 @@ def test_regrade_explains_a_missing_or_broken_function():
     verdicts = regrade(SETUP, [RIGHT.replace("def relu_backward", "def relu_back")], TESTS, timeout=20)
     assert verdicts["relu_forward"].passed
     assert "relu_backward" in verdicts["relu_backward"].message and not verdicts["relu_backward"].passed
+
+
+def test_regrade_grades_update_rules_in_the_sandbox():
+    right = ("def sgd_step(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,\n"
+             "             weight_decay=0.0):\n"
+             "    g = grad + weight_decay * param\n"
+             "    if momentum:\n"
+             "        buf = g.copy() if state is None else momentum * state['buf'] + (1 - dampening) * g\n"
+             "        g = g + momentum * buf if nesterov else buf\n"
+             "        state = {'buf': buf}\n"
+             "    return param - lr * g, state\n")
+    wrong = right.replace("(1 - dampening) * g", "g")
+    tests = {"sgd": 'check("sgd_step", sgd_step, hidden=True)'}
+    assert regrade(SETUP, [right], tests, timeout=20)["sgd"].passed
+    verdict = regrade(SETUP, [wrong], tests, timeout=20)["sgd"]
+    assert not verdict.passed and "dampening=0.5" in verdict.message
