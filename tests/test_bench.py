@@ -92,3 +92,14 @@ def test_unknown_op_is_an_error(bench, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--ops", "relu,nope"])
     assert "unknown op(s) nope" in capsys.readouterr().err
+
+
+def test_training_benchmark_reports_both_models(capsys):
+    spec = importlib.util.spec_from_file_location("bench_training", BENCH.parent / "bench_training.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.main(["--target", "0.5", "--epochs", "3"])
+    assert set(rows) == {"numpy float64", "torch float32", "torch float64"}
+    for r in rows.values():  # 50% is reached in the first epochs: a finite time, no speed claim
+        assert r["epoch"] is not None and math.isfinite(r["time"]) and r["time"] > 0 and r["acc"] >= 0.5
+    assert "time to 50% test accuracy" in capsys.readouterr().out
