@@ -27,6 +27,16 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # --- autograding
 c.Execute.timeout = 60  # seconds per cell; an endless loop scores 0 after this
 c.OverwriteCells.add_missing_cells = True  # a deleted test cell is restored and scored
+# nbgrader's default sanitizing, plus: a cell with forged or damaged nbgrader metadata (an id the
+# gradebook does not know) becomes a plain student cell instead of crashing nbgrader
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "coursekit.nbgrader_ext.ForgetUnknownCells",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # nbgrader 0.9.6's default list, with the coursekit re-run inserted right after Execute: every
 # test cell is run again in a fresh process where the answer cells exist only in a sandbox, and a
 # test cell scores only when BOTH the kernel run and that re-run pass (coursekit/nbgrader_ext.py).

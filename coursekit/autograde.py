@@ -94,14 +94,16 @@ class Course:
 
     # -- running nbgrader
     def env(self) -> dict:
-        """nbgrader's environment: this Python's scripts on PATH (nbgrader calls `alembic`) and
-        this coursekit importable (the kernel and nbgrader_config.py need it)."""
+        """nbgrader's environment: this Python's scripts on PATH (nbgrader calls `alembic`), this
+        coursekit importable (the kernel and nbgrader_config.py need it), one BLAS/OpenMP thread."""
         env = dict(os.environ)
         bindir = os.path.dirname(sys.executable)
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
         pkg_parent = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env.setdefault(var, "1")  # small ops, many processes: threads only contend
         return env
 
     def nbgrader_cmd(self, *args) -> list:
@@ -295,23 +297,45 @@ def _read_timestamp(folder: Path):
         return None
 
 
-def is_graded(course: Course, assignment: str, student: str, notebooks=None) -> bool:
-    """Autograded notebooks exist, are not older than the submission, and every grade is set."""
+FAILED = "Not graded, scored 0: "  # how a recorded failure's comment starts
+
+
+def recorded_failure(sub) -> str | None:
+    """The reason of a failure recorded by `record_failure` on a gradebook submission, or None."""
+    for nb in sub.notebooks:
+        for c in nb.comments:
+            if c.auto_comment and c.auto_comment.startswith(FAILED):
+                return c.auto_comment[len(FAILED):]
+    return None
+
+
+def student_status(course: Course, assignment: str, student: str, notebooks=None) -> str:
+    """"graded" (autograded notebooks exist, not older than the submission, every grade set),
+    "failed" (a failure is recorded for this very submission) or "pending"."""
     from nbgrader.api import MissingEntry
 
     notebooks = notebooks or course.notebooks(assignment)
-    dest = course.root / "autograded" / student / assignment
-    if not all((dest / f"{nb}.ipynb").is_file() for nb in notebooks):
-        return False
-    new, old = _read_timestamp(course.root / "submitted" / student / assignment), _read_timestamp(dest)
-    if new is not None and old is not None and new > old:
-        return False
+    submitted = _read_timestamp(course.root / "submitted" / student / assignment)
     with course.gradebook() as gb:
         try:
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
-            return False
-        return all(g.score is not None for nb in sub.notebooks for g in nb.grades)
+            return "pending"
+        if recorded_failure(sub) is not None:
+            same = submitted is None or sub.timestamp is None or submitted <= sub.timestamp
+            return "failed" if same else "pending"
+        all_set = all(g.score is not None for nb in sub.notebooks for g in nb.grades)
+    dest = course.root / "autograded" / student / assignment
+    if not all_set or not all((dest / f"{nb}.ipynb").is_file() for nb in notebooks):
+        return "pending"
+    old = _read_timestamp(dest)
+    if submitted is not None and old is not None and submitted > old:
+        return "pending"
+    return "graded"
+
+
+def is_graded(course: Course, assignment: str, student: str, notebooks=None) -> bool:
+    return student_status(course, assignment, student, notebooks) == "graded"
 
 
 def record_failure(course: Course, assignment: str, student: str, reason: str) -> None:
@@ -332,7 +356,7 @@ def record_failure(course: Course, assignment: str, student: str, reason: str) -
                 grade.auto_score = 0.0
                 grade.needs_manual_grade = False
             for comment in nb.comments:
-                comment.auto_comment = f"Not graded, scored 0: {reason}"
+                comment.auto_comment = FAILED + reason
         gb.db.commit()
 
 
@@ -353,8 +377,13 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
             gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if gid and errors:
-                e = errors[0]
-                messages[gid] = f"{e.get('ename', '')}: {str(e.get('evalue', '')).splitlines()[0] if e.get('evalue') else ''}"
+                parts = []
+                for e in errors:  # the re-run's verdict first, then the kernel's errors
+                    evalue = " ".join(str(e.get("evalue", "")).split())
+                    part = f"{e.get('ename', 'Error')}: {evalue}" if evalue else str(e.get("ename", "Error"))
+                    if part not in parts:
+                        parts.append(part)
+                messages[gid] = "; ".join(parts)[:500]
     with course.gradebook() as gb:
         try:
             sub = gb.find_submission(assignment, student)
@@ -446,12 +475,15 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
 
 
 def autograde(course: Course, assignment: str, *, students=None, force: bool = False,
-              student_timeout: float = 600.0, timeout: float | None = None, progress=None) -> list:
+              retry_failed: bool = False, student_timeout: float = 600.0, timeout: float | None = None,
+              progress=None) -> list:
     """Autograde every submitted student (or `students`) of `assignment`; never lose a grade.
 
-    Returns one Outcome per submitted student (graded ones with their scores, failed ones with 0
-    and the reason) and writes the report. `timeout` bounds the whole run (seconds); students not
-    reached by then are recorded as failed with that reason.
+    Students graded before are skipped, and so are failures recorded for the same submission
+    (unless `retry_failed`); `force` grades everyone again. Returns one Outcome per student
+    (graded ones with their scores, failed ones with 0 and the reason) and writes the report.
+    `timeout` bounds the whole run (seconds); students not reached by then are recorded as failed
+    with that reason.
     """
     notebooks = course.notebooks(assignment)  # raises CourseError when not released
     submitted = course.submitted_students(assignment)
@@ -469,7 +501,8 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
 
     pending = []
     for s in wanted:
-        if force or not is_graded(course, assignment, s, notebooks):
+        status = student_status(course, assignment, s, notebooks)
+        if force or status == "pending" or (retry_failed and status == "failed"):
             pending.append(s)
             partial = course.root / "autograded" / s / assignment
             if not force and partial.exists():  # left by an interrupted run: nbgrader would skip it
@@ -480,30 +513,27 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
         batch = grade_students(course, assignment, pending, force=force, student_timeout=student_timeout,
                                deadline=deadline, log_path=log_path)
         graded_now.update(batch.graded)
-        failed.update(batch.failed)
-        for s, why in batch.failed.items():
-            say(f"  {s}: FAILED, recorded 0 ({why})")
+        new_failures = dict(batch.failed)
+        stop = False
         if deadline is not None and time.monotonic() > deadline:
-            for s in batch.not_started:
-                failed[s] = f"not graded: the autograde run's time limit ({timeout:g} s) was reached"
-            break
-        if pending == batch.not_started:  # no progress at all: do not loop forever
-            for s in pending:
-                failed[s] = "nbgrader did not start grading this submission (see the log)"
+            new_failures.update({s: f"not graded: the autograde run's time limit ({timeout:g} s) was reached"
+                                 for s in batch.not_started})
+            stop = True
+        elif pending == batch.not_started:  # no progress at all: do not loop forever
+            new_failures.update({s: "nbgrader did not start grading this submission (see the log)"
+                                 for s in pending})
+            stop = True
+        for s, why in new_failures.items():  # recorded at once: a killed driver loses nothing
+            record_failure(course, assignment, s, why)
+            say(f"  {s}: FAILED, recorded 0 ({why})")
+        failed.update(new_failures)
+        if stop:
             break
         pending = batch.not_started
-    for s, why in failed.items():
-        record_failure(course, assignment, s, why)
-    outcomes = []
-    for s in wanted:
-        if s in failed:
-            o = read_outcome(course, assignment, s)
-            o.status, o.reason, o.score = "failed", failed[s], 0.0
-        else:
-            o = read_outcome(course, assignment, s)
-        o.graded_now = s in graded_now or s in failed
-        outcomes.append(o)
-    write_report(course, assignment)
+    by_student = {o.student: o for o in write_report(course, assignment)}
+    outcomes = [by_student[s] for s in wanted]
+    for o in outcomes:
+        o.graded_now = o.student in graded_now or o.student in failed
     n_failed = sum(o.status == "failed" for o in outcomes)
     say(f"{assignment}: {len(outcomes) - n_failed} graded, {n_failed} failed; report in {reports}")
     return outcomes
@@ -519,13 +549,11 @@ def write_report(course: Course, assignment: str) -> list:
 
         for s in course.submitted_students(assignment):
             try:
-                sub = gb.find_submission(assignment, s)
+                reason = recorded_failure(gb.find_submission(assignment, s))
             except MissingEntry:
                 continue
-            for nb in sub.notebooks:
-                for c in nb.comments:
-                    if c.auto_comment and c.auto_comment.startswith("Not graded, scored 0: "):
-                        failed_reason[s] = c.auto_comment[len("Not graded, scored 0: "):]
+            if reason is not None:
+                failed_reason[s] = reason
     for s in course.submitted_students(assignment):
         o = read_outcome(course, assignment, s)
         if s in failed_reason:

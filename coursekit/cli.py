@@ -91,6 +91,7 @@ def cmd_autograde(course: Course, args) -> int:
         raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
                           "run `coursekit collect` first")
     outcomes = autograde(course, args.assignment, students=args.student, force=args.force,
+                         retry_failed=args.retry_failed,
                          student_timeout=args.student_timeout, timeout=args.timeout,
                          progress=lambda m: print(m, flush=True))
     width = max(len(o.student) for o in outcomes)
@@ -250,7 +251,8 @@ def cmd_doctor(course_arg, args) -> int:
 # ---------------------------------------------------------------------------------------- main
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="coursekit", description="The course's nbgrader workflow (run from the repo root).")
+    p = argparse.ArgumentParser(prog="coursekit",
+                                description="The course's nbgrader workflow (run from the repo root).")
     p.add_argument("--course", metavar="PATH", help="the course folder (default: ./assignments)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -268,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("autograde", help="grade every submission; 0 with a reason for those that break")
     a.add_argument("assignment")
     a.add_argument("--student", action="append", metavar="ID", help="only this student (repeatable)")
-    a.add_argument("--force", action="store_true", help="grade again students already graded")
+    a.add_argument("--force", action="store_true", help="grade everyone again, even students already graded")
+    a.add_argument("--retry-failed", action="store_true",
+                   help="grade again the submissions recorded as failed (by default a re-run skips them)")
     a.add_argument("--student-timeout", type=float, default=600.0, metavar="S",
                    help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
     a.add_argument("--timeout", type=float, default=None, metavar="S",

@@ -5,12 +5,17 @@ every test cell is run again by `coursekit.grading.regrade()` in the autograder'
 where the student's answer cells exist only as source loaded in a sandbox process. A test cell
 scores only when both runs pass: for a cell whose re-run fails, an AssertionError output carrying
 the verdict is put first among the cell's outputs (unless the kernel run failed already), so
-nbgrader's SaveAutoGrades scores it 0 and the feedback says why. Whatever an answer cell did to the kernel (patching numpy, rebinding
-`check`, swapping modules, silencing tracebacks, printing "passed") cannot turn a wrong function
-into a right one, because the re-run never executes student code in the grading process.
+nbgrader's SaveAutoGrades scores it 0 and the feedback says why. Whatever an answer cell did to
+the kernel (patching numpy, rebinding `check`, swapping modules, silencing tracebacks, printing
+"passed") cannot turn a wrong function into a right one, because the re-run never executes
+student code in the grading process.
 
 Instructor code (the setup and test cells) is taken from the gradebook, never from the submitted
 notebook, so a student cannot smuggle code into the grading process by faking cell metadata.
+
+`ForgetUnknownCells` (autograde, sanitizing, before OverwriteCells): a cell whose nbgrader
+metadata names no cell of the gradebook (forged or damaged) becomes a plain student cell. Without
+it nbgrader 0.9.6 crashes on the notebook (KeyError 'grade_id' in add_missing_task_cells).
 
 `CutGradeCellTracebacks` (feedback): a grade cell's error outputs keep only "ename: evalue", so
 no traceback shows the hidden tests' source.
@@ -103,6 +108,26 @@ class Regrade(NbGraderPreprocessor):
                         out["name"] = "stdout"
         self.log.info("coursekit re-run of %s for %s: %d of %d test cells failed", info["notebook"],
                       info["student"], n_failed, len(verdicts))
+        return nb, resources
+
+
+class ForgetUnknownCells(NbGraderPreprocessor):
+    """Sanitize: drop nbgrader metadata that names no cell of this notebook in the gradebook."""
+
+    enabled = Bool(True, help="Whether to use this preprocessor when autograding").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {})
+            if "nbgrader" in meta and meta["nbgrader"].get("grade_id") not in known:
+                self.log.warning("Cell with unknown nbgrader id %r: treated as a student's cell",
+                                 meta["nbgrader"].get("grade_id"))
+                del meta["nbgrader"]
+                meta.pop("editable", None)
+                meta.pop("deletable", None)
         return nb, resources
 
 

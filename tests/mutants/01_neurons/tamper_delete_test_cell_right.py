@@ -1,0 +1,3 @@
+"""Right answers, and a test cell deleted: the restored cell is scored, full marks."""
+
+# ---- delete test_linear_backward

@@ -1,0 +1,9 @@
+"""Wrong forward, and its locked test cell edited to `pass`: nbgrader restores it and scores it."""
+# lose: test_linear_forward
+
+# ---- linear_forward
+def linear_forward(x, weight, bias=None):
+    return x @ weight.T, (x, weight, bias)
+
+# ---- test_linear_forward
+pass

@@ -1,0 +1,7 @@
+"""An endless loop in the backward: that cell times out (0), the forward keeps its points."""
+# lose: test_linear_backward
+
+# ---- linear_backward
+def linear_backward(dout, cache):
+    while True:
+        pass

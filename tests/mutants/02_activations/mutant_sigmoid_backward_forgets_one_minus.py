@@ -1,0 +1,6 @@
+"""Wrong derivative: dout * s instead of dout * s * (1 - s)."""
+# lose: test_sigmoid_backward
+
+# ---- sigmoid_backward
+def sigmoid_backward(dout, cache):
+    return dout * cache

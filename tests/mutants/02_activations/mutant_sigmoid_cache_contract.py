@@ -1,0 +1,8 @@
+"""Right forward values, but it caches x while its backward expects sigmoid(x): the backward cell loses."""
+# lose: test_sigmoid_backward
+
+# ---- sigmoid_forward
+def sigmoid_forward(x):
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out, x

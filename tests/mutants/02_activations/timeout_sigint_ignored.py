@@ -1,0 +1,10 @@
+"""An endless loop that ignores SIGINT: nbgrader cannot interrupt it; the student gets 0 with the reason."""
+# failed: ignored the interrupt
+
+# ---- log_softmax_backward
+import signal
+
+def log_softmax_backward(dout, cache):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        pass
