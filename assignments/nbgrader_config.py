@@ -21,6 +21,11 @@ c.Autograde.create_student = True
 # `coursekit release` and `coursekit doctor` create it world-writable.
 c.Exchange.root = os.path.join(HERE, "exchange")
 
+# --- `coursekit collect --zip`: files downloaded from an LMS, put in downloaded/<assignment>/archive/
+# (zip files of them are extracted), named <student>_<notebook>.ipynb, e.g. alice_01_neurons.ipynb
+# (student ids without "_"); the file's modification time becomes the submission time.
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+\.ipynb)$"
+
 # --- the student version
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 

@@ -77,7 +77,14 @@ def cmd_collect(course: Course, args) -> int:
                                   f"in {archive} first")
             _nbgrader(course, "zip_collect", a, "--force")
         else:
-            course.ensure_exchange()
+            from .autograde import course_config
+
+            course_id = course_config(course).CourseDirectory.get("course_id", "")
+            inbound = course.ensure_exchange() / str(course_id) / "inbound"
+            if not inbound.is_dir():
+                raise CourseError(f"nothing submitted to the exchange yet ({inbound} is missing): release with "
+                                  "`coursekit release --exchange`, students submit from JupyterLab's Assignments "
+                                  "tab; or use `coursekit collect --zip`")
             _nbgrader(course, "collect", a, "--update")
         n = len(course.submitted_students(a))
         print(f"collected {a}: {n} submission(s) in {course.root / 'submitted'}")
