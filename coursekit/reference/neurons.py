@@ -1,8 +1,6 @@
 """Chapter 01 - neurons: the affine map `y = x W^T + b` (as `torch.nn.functional.linear`)."""
 from __future__ import annotations
 
-import numpy as np
-
 from ._validate import array
 
 
