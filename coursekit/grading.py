@@ -22,7 +22,7 @@ import numpy as np
 
 from . import ops
 from .compare import compare
-from .sandbox import InProcess, SandboxDied, SandboxedFunction, StudentCode, split_source
+from .sandbox import InProcess, SandboxDied, SandboxedFunction, StudentCode, run_case, split_source
 
 
 @dataclass
@@ -239,6 +239,117 @@ def _print_table(name, spec, mode, rows, dev, hidden):
     print("\n".join(lines))
 
 
+# ---------------------------------------------------------------------------- a training run
+
+class _StudentRule:
+    """An optimiser for `train.fit` whose update is the student's rule (in process or in the sandbox)."""
+
+    def __init__(self, name, fn, hyper, forbid):
+        self.name, self.fn, self.hyper, self.forbid = name, fn, dict(hyper), tuple(forbid)
+        self.states, self.first, self.problem = None, True, ""
+
+    @property
+    def lr(self):
+        return self.hyper["lr"]
+
+    def step(self, params, grads):
+        if isinstance(self.fn, SandboxedFunction):
+            try:
+                reply = self.fn.code.step(self.fn.__name__, params, grads, self.hyper, reset=self.first,
+                                          forbid=self.forbid)
+            except SandboxDied as e:
+                raise _TrainingFailed(str(e)) from None
+            self.first = False
+            if "error" in reply:
+                raise _TrainingFailed(f"raised {reply['error'][0]}: {reply['error'][1]}")
+            new = reply["params"]
+        else:
+            new = self._step_here(params, grads)
+        for p, q in zip(params, new):
+            if not isinstance(q, np.ndarray) or q.shape != p.shape:
+                raise _TrainingFailed(f"returned {_describe(q)} as the new param, "
+                                      f"expected an ndarray of shape {p.shape}")
+        return new
+
+    def _step_here(self, params, grads):
+        if self.states is None:
+            self.states = [None] * len(params)
+        res = run_case(self._all, None, "forward", [params, grads], {})
+        if res["forbidden"]:
+            raise _TrainingFailed(f"calls {' and '.join(res['forbidden'])}: implement this yourself")
+        if res["error"]:
+            raise _TrainingFailed(f"raised {res['error'][0]}: {res['error'][1]}")
+        return res["value"]
+
+    def _all(self, params, grads):
+        out = []
+        for i, (p, g) in enumerate(zip(params, grads)):
+            ret = self.fn(p, g, self.states[i], **self.hyper)
+            if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
+                raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
+            out.append(ret[0])
+            self.states[i] = ret[1]
+        return out
+
+
+class _TrainingFailed(Exception):
+    pass
+
+
+def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden: bool = False,
+                forbid=(), quiet: bool = False):
+    """Train chapter 05's NumPy MLP (64-128-64-10, ReLU, batch 32) on digits with your update rule.
+
+    Passes when the test accuracy after `epochs` reaches `target`; the same run with the reference
+    rule is printed beside yours. hidden=True trains from another initialisation and batch order.
+    """
+    spec, mode = ops.get(name)
+    if mode != "step":
+        raise ValueError(f"train_check() takes an update rule such as 'adam_step', got {name!r}")
+    if not (callable(fn) or isinstance(fn, SandboxedFunction)):
+        raise TypeError(f"train_check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
+    from . import data
+    from .reference import train
+
+    X_tr, X_te, y_tr, y_te = data.digits(seed=0)
+    seed = 1 if hidden else 0
+    runs = {}
+    from .reference.optim import Optimizer
+
+    for who in ("reference", "yours"):
+        opt = Optimizer(spec.name, **spec.train_hyper) if who == "reference" else \
+            _StudentRule(spec.name, fn, spec.train_hyper, forbid)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _, hist = train.fit(train.init_mlp((64, 128, 64, 10), rng=seed), X_tr, y_tr, epochs=epochs,
+                                    batch_size=32, optimizer=opt, X_test=X_te, y_test=y_te, seed=seed)
+            runs[who] = hist["test_acc"]
+        except _TrainingFailed as e:
+            runs[who] = None
+            problem = f"{name} failed during training: {e}"
+    hyper = _fmt_hyper(spec.train_hyper)
+    if not quiet:
+        lines = [f"train_check {name}: MLP 64-128-64-10 on digits, {epochs} epochs, {hyper}, target {target:.0%}",
+                 "  epoch  reference  yours"]
+        for i, ref in enumerate(runs["reference"]):
+            mine = "-" if runs["yours"] is None or i >= len(runs["yours"]) else f"{runs['yours'][i]:.4f}"
+            lines.append(f"  {i + 1:>5}  {ref:.4f}     {mine}")
+        print("\n".join(lines))
+    if runs["yours"] is None:
+        raise AssertionError(problem)
+    acc, ref = runs["yours"][-1], runs["reference"][-1]
+    if acc < target:
+        raise AssertionError(f"{name} trained the MLP to {acc:.2%} test accuracy after {epochs} epochs ({hyper}); "
+                             f"the target is {target:.0%} and the reference rule reaches {ref:.2%}."
+                             + (f"\nHint: {spec.hints['step']}" if spec.hints.get("step") else ""))
+    return CheckResult(name, True, [])
+
+
+def _fmt_hyper(hyper):
+    return ", ".join(f"{k}={v}" for k, v in hyper.items())
+
+
 # ---------------------------------------------------------------------------- the autograder's re-run
 
 @dataclass
@@ -270,6 +381,7 @@ def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) ->
             ns = {n: code.function(n) for n in code.names}
             ns.update(setup_ns)  # instructor names (check, np, ...) win over the student's
             ns.setdefault("check", check)
+            ns.setdefault("train_check", train_check)
             buf = io.StringIO()
             try:
                 with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf), warnings.catch_warnings():

@@ -148,9 +148,11 @@ def unary_cases(rng, hidden, *, kinks=False, kwargs=None):
             Case("random (4, 5)", {"x": n((4, 5))}, kw),
             Case("batch of one (1, 7)", {"x": n((1, 7))}, kw),
             Case("non-square 3-D (2, 3, 5)", {"x": n((2, 3, 5))}, kw),
-            Case("exact zeros and ties", {"x": np.array([[0.0, 0.0, 1.0, 1.0], [-2.0, 0.0, 0.0, 3.0], [0.5, 0.5, 0.5, 0.5]])},
+            Case("exact zeros and ties",
+                 {"x": np.array([[0.0, 0.0, 1.0, 1.0], [-2.0, 0.0, 0.0, 3.0], [0.5, 0.5, 0.5, 0.5]])},
                  kw, smooth=not kinks),
-            Case("large magnitudes (+-1000)", {"x": np.array([[-1000.0, -30.0, 30.0, 1000.0], [1000.0, 1000.0, -1000.0, 0.5]])}, kw),
+            Case("large magnitudes (+-1000)",
+                 {"x": np.array([[-1000.0, -30.0, 30.0, 1000.0], [1000.0, 1000.0, -1000.0, 0.5]])}, kw),
         ]
     return [
         Case("random 1-D (9,)", {"x": n(9)}, kw),
@@ -530,6 +532,7 @@ class StepSpec:
     grade_atol: float = 1e-8
     grade_rtol: float = 1e-7
     hints: dict = field(default_factory=dict)
+    train_hyper: dict = field(default_factory=dict)  # hyper-parameters of the digits training run
     inputs: tuple = ("param", "grads")
     grad_inputs: tuple = ()
 
@@ -586,7 +589,7 @@ def _step_cases(variants):
                 c("zero gradients (2, 3), 5 steps", n((2, 3)), np.zeros((5, 2, 3)), base),
                 c("large gradients (+-1000) (3, 2), 10 steps", n((3, 2)), 1000 * n((10, 3, 2)), base),
             ]
-            return out + [c(f"non-square (2, 5), 20 steps", n((2, 5)), n((20, 2, 5)), h) for h in rest]
+            return out + [c("non-square (2, 5), 20 steps", n((2, 5)), n((20, 2, 5)), h) for h in rest]
         return [c("vector (7,), 30 steps", n(7), n((30, 7)), h) for h in variants] + [
             c("constant gradient (3, 3), 25 steps", n((3, 3)), np.ones((25, 3, 3)), variants[-1]),
             c("tiny gradients (1e-8) (2, 2), 10 steps", n((2, 2)), 1e-8 * n((10, 2, 2)), variants[0]),
@@ -608,6 +611,8 @@ def _torch_optim(name):
     return make
 
 
+_TRAIN_HYPER = {"sgd": {"lr": 0.05, "momentum": 0.9}, "rmsprop": {"lr": 1e-3}, "adam": {"lr": 1e-3},
+                "adamw": {"lr": 1e-3, "weight_decay": 1e-2}}
 _RULES = [
     ("sgd", "SGD", [
         {"lr": 0.1}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "nesterov": True},
@@ -634,4 +639,5 @@ for _name, _torch_name, _variants, _hints in _RULES:
     register_step(StepSpec(
         name=_name, chapter="05_gradient_descent", step=getattr(optim, f"{_name}_step"),
         torch_optimizer=_torch_optim(_torch_name), cases=_step_cases(_variants), hints=_hints,
+        train_hyper=_TRAIN_HYPER[_name],
     ))

@@ -323,6 +323,13 @@ class StudentCode:
         return self._request({"cmd": "run", "forward": forward, "backward": backward, "mode": mode,
                               "jobs": jobs, "forbid": self.forbid + tuple(forbid)})
 
+    def step(self, name, params, grads, hyper, *, reset=False, forbid=()):
+        """One update of every param with the student's rule `name`; their states live in the child."""
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+        return self._request({"cmd": "step", "fn": name, "params": params, "grads": grads, "hyper": hyper,
+                              "reset": reset, "forbid": self.forbid + tuple(forbid)})
+
     def load_errors(self) -> list:
         """Statements of the answer cells that failed to load in the sandbox."""
         return list((self.load_report or {}).get("errors", []))
@@ -414,6 +421,7 @@ def _child_main():
         os.dup2(devnull, fd)
     ns = {"__name__": "__student__"}
     imported = []  # forbidden modules the student tried to import
+    states = {}  # optimiser states by slot, for training runs (see StudentCode.step)
     while True:
         head = proto_in.read(8)
         if len(head) < 8:
@@ -423,6 +431,8 @@ def _child_main():
         if msg["cmd"] == "load":
             sys.path[:] = [p for p in msg["sys_path"] if p]
             reply = _child_load(ns, msg, imported)
+        elif msg["cmd"] == "step":
+            reply = _child_step(ns, msg, states)
         else:
             fwd = ns.get(msg["forward"]) if msg["forward"] else None
             bwd = ns.get(msg["backward"]) if msg["backward"] else None
@@ -446,6 +456,27 @@ def _child_main():
         data = pickle.dumps(reply, protocol=4)
         proto_out.write(struct.pack("<Q", len(data)) + data)
         proto_out.flush()
+
+
+def _child_step(ns, msg, states):
+    """One optimiser step over a list of parameters with the student's update rule; states stay here."""
+    if msg.get("reset"):
+        states.clear()
+    fn = ns.get(msg["fn"])
+    if not callable(fn):
+        return {"error": ("NameError", f"{msg['fn']} is not defined in your answer cells")}
+    out, buf = [], {}
+    try:
+        with _capture_output(buf), _forbid_names(msg["forbid"]):
+            for slot, (p, g) in enumerate(zip(msg["params"], msg["grads"])):
+                ret = fn(p, g, states.get(slot), **msg["hyper"])
+                if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
+                    raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
+                out.append(_sanitize(ret[0]))
+                states[slot] = ret[1]
+    except (Exception, SystemExit, KeyboardInterrupt) as e:  # noqa: BLE001
+        return {"error": (type(e).__name__, str(e)[:500])}
+    return {"params": out}
 
 
 def _child_load(ns, msg, imported):

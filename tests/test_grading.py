@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from coursekit import ops
-from coursekit.grading import check, regrade
+from coursekit.grading import check, regrade, train_check
 from coursekit.reference import _validate, activations, losses, neurons, optim
 
 
@@ -284,3 +284,45 @@ def test_regrade_grades_update_rules_in_the_sandbox():
     assert regrade(SETUP, [right], tests, timeout=20)["sgd"].passed
     verdict = regrade(SETUP, [wrong], tests, timeout=20)["sgd"]
     assert not verdict.passed and "dampening=0.5" in verdict.message
+
+
+# ------------------------------------------------------------------ train_check: a training run with your rule
+
+@pytest.mark.parametrize("name", sorted(ops.STEPS))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_train_check_passes_a_right_rule_with_a_margin(name, hidden, capsys):
+    result = train_check(f"{name}_step", STUDENT[f"{name}_step"], hidden=hidden)
+    assert result.passed
+    table = capsys.readouterr().out.splitlines()
+    final = table[-1].split()
+    assert final[1] == final[2]  # the same trajectory as the reference, to the printed digit
+    assert float(final[2]) >= 0.955, f"the reference run leaves too little margin over the 95% target: {final}"
+
+
+def test_train_check_fails_a_wrong_rule_and_a_crashing_one():
+    def adam_too_slow(param, grad, state=None, *, lr=1e-3, **hyper):
+        return param - 1e-3 * lr * grad, state
+
+    with pytest.raises(AssertionError, match=r"adam_step trained the MLP to .* the target is 95%"):
+        train_check("adam_step", adam_too_slow, quiet=True)
+
+    def crashes(param, grad, state=None, **hyper):
+        return param
+
+    with pytest.raises(AssertionError, match=r"failed during training: .*must return \(param, state\)"):
+        train_check("sgd_step", crashes, quiet=True)
+    with pytest.raises(ValueError, match="update rule"):
+        train_check("relu_forward", crashes)
+
+
+def test_train_check_runs_in_the_sandbox():
+    right = ("def sgd_step(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,\n"
+             "             weight_decay=0.0):\n"
+             "    buf = grad.copy() if state is None else momentum * state + grad\n"
+             "    return param - lr * buf, buf\n")
+    tests = {"train": 'train_check("sgd_step", sgd_step)'}
+    assert regrade(SETUP, [right], tests, timeout=60)["train"].passed
+    verdict = regrade(SETUP, [right.replace("lr * buf", "lr * 0.01 * buf")], tests, timeout=60)["train"]
+    assert not verdict.passed and "the target is 95%" in verdict.message
+    verdict = regrade(SETUP, ["import os\n" + right.replace("return", "os._exit(0)\n    return")], tests, timeout=60)
+    assert not verdict["train"].passed and "ended the grading process" in verdict["train"].message

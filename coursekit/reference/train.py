@@ -231,7 +231,8 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
     """Train the MLP with mini-batches; return (new params, history).
 
     optimizer: a name of `coursekit.reference.optim.OPTIMIZERS` with its keyword `hyper`
-    (e.g. {"lr": 1e-3}); schedule: a function epoch -> lr (applied at the start of each epoch);
+    (e.g. {"lr": 1e-3}), or an object with `.step(params, grads) -> params` and `.lr` like `Optimizer`;
+    schedule: a function epoch -> lr (applied at the start of each epoch);
     l2: L2 penalty in the loss. progress: a tqdm.auto bar over the epochs. callback(epoch, history)
     after each epoch (a live plot, say). The mini-batch order comes from `seed`.
 
@@ -241,7 +242,7 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
     """
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    opt = Optimizer(optimizer, **(hyper or {}))
+    opt = optimizer if hasattr(optimizer, "step") else Optimizer(optimizer, **(hyper or {}))
     rng = np.random.default_rng(seed)
     params = [np.array(p, dtype=np.float64) for p in params]
     hist = {"epoch": [], "train_loss": [], "train_acc": [], "test_loss": [], "test_acc": [], "lr": [],
@@ -251,7 +252,7 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
     if progress:
         from tqdm.auto import tqdm
 
-        epochs_iter = bar = tqdm(epochs_iter, desc=f"{optimizer}", unit="epoch")
+        epochs_iter = bar = tqdm(epochs_iter, desc=f"{getattr(opt, 'name', optimizer)}", unit="epoch")
     for epoch in epochs_iter:
         start = time.perf_counter()
         if schedule is not None:
