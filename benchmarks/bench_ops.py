@@ -34,11 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run from a checkout: `python benchmarks/bench_ops.py`
-    sys.path.insert(0, str(ROOT))
-
-from coursekit import ops  # after the sys.path fix above
+from coursekit import ops
 
 DTYPES = ("float64", "float32")
 COLUMNS = (

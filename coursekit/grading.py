@@ -33,6 +33,7 @@ class Row:
     vs_torch: str
     max_abs: float
     problem: str = ""
+    details: list = field(default_factory=list)  # one line per gradient, vs PyTorch (Karpathy's cmp)
 
 
 @dataclass
@@ -57,7 +58,9 @@ _AGAINST = {"forward": "PyTorch", "backward": "PyTorch autograd", "step": "torch
 
 
 def _grad_names(spec) -> list:
-    return [f"d{n}" for n in spec.grad_inputs]
+    """What a backward returns; with intermediates, those first, in the order backprop meets them."""
+    k = len(spec.grad_inputs)
+    return list(spec.grad_names[k:] + spec.grad_names[:k])
 
 
 def _describe(v) -> str:
@@ -81,6 +84,14 @@ def _expected_parts(spec, mode, value):
                           f"backward needs; it returned {_describe(value)}")
         return {"out": value[0]}, ""
     names = _grad_names(spec)
+    if spec.intermediates:
+        if not isinstance(value, dict):
+            return None, (f"{spec.name}_backward should return a dict of gradients with keys {', '.join(names)}; "
+                          f"it returned {_describe(value)}")
+        missing = [k for k in names if k not in value]
+        if missing:
+            return None, f"{spec.name}_backward's dict lacks {', '.join(missing)} (it needs {', '.join(names)})"
+        return {k: value[k] for k in names}, ""
     if len(names) == 1:
         if isinstance(value, (tuple, list)):
             return None, (f"{spec.name}_backward should return dx, a single ndarray, not {_describe(value)}")
@@ -135,8 +146,9 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
             else:
                 dout = spec.dout(case, out)
                 names = _grad_names(spec)
-                ref = dict(zip(names, ops.as_grads(spec.backward(dout, cache))))
-                tor = dict(zip(names, spec.torch_backward(case, dout, dev)))
+                ref = dict(zip(spec.grad_names, spec.grads_of(spec.backward(dout, cache))))
+                tor = dict(zip(spec.grad_names, spec.torch_backward(case, dout, dev)))
+                ref, tor = {k: ref[k] for k in names}, {k: tor[k] for k in names}
                 jobs.append((spec.args(case), case.kwargs, dout, None if forward is not None else cache))
             expected.append((ref, tor))
 
@@ -183,6 +195,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
             if parts is not None:
                 worst = 0.0
                 status = {"numpy": "ok", "torch": "ok"}
+                details = []
                 for key, want in ref.items():
                     got = parts[key]
                     if isinstance(got, float) and np.ndim(want) == 0:  # a scalar loss as a Python float
@@ -193,6 +206,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
                     tol = dict(atol=spec.grade_atol, rtol=spec.grade_rtol, name=key, dtype=True)
                     r_np = compare(got, want, **tol)
                     r_t = compare(got, tor[key], **tol)
+                    details.append(str(r_t))
                     status["numpy"] = status["numpy"] if r_np.ok else "FAIL"
                     status["torch"] = status["torch"] if r_t.ok else "FAIL"
                     if r_np.ok and r_t.ok:
@@ -200,10 +214,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
                     elif not problem:
                         problem = str(r_np if not r_np.ok else r_t)
                         worst = r_np.max_abs if not r_np.ok else r_t.max_abs
-                if not problem:
-                    row = Row(case.label, True, status["numpy"], status["torch"], worst)
-                else:
-                    row = Row(case.label, False, status["numpy"], status["torch"], worst, problem)
+                row = Row(case.label, not problem, status["numpy"], status["torch"], worst, problem, details)
         if row is None:
             row = Row(case.label, False, "FAIL", "FAIL", float("nan"), problem)
         rows.append(row)
@@ -211,13 +222,22 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
             failure = (case, row)
 
     passed = failure is None
+    shown = failure[1] if failure else rows[0]
+    per_grad = ""
+    if spec.intermediates and mode == "backward" and shown.details:
+        per_grad = (f"  each gradient on case '{shown.case}', vs PyTorch autograd (retain_grad):\n    "
+                    + "\n    ".join(shown.details))
     if not quiet:
         _print_table(name, spec, mode, rows, dev, hidden)
+        if per_grad:
+            print(per_grad)
     if not passed:
         case, row = failure
         what = "the NumPy reference and " + _AGAINST[mode]
         msg = (f"{name} is wrong on case '{case.describe()}':\n  {row.problem}\n"
                f"  (compared with {what} on {dev.type}, float64)")
+        if per_grad:
+            msg += "\n" + per_grad
         hint = spec.hints.get(mode)
         if hint and row.vs_numpy == "FAIL" and row.max_abs == row.max_abs:  # a wrong value, not a crash
             msg += f"\nHint: {hint}"

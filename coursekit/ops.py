@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .reference import activations as act
-from .reference import losses, neurons, optim
+from .reference import backprop, losses, neurons, optim
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,24 @@ class OpSpec:
     kinks: bool = False  # non-differentiable points exist (numerical gradients skip those cases)
     hints: dict = field(default_factory=dict)  # "forward"/"backward" -> a tip shown on failure
     differentiable: tuple | None = None  # inputs the backward returns gradients for (default: all)
+    intermediates: tuple = ()  # inner tensors whose gradients the backward also returns (then as a dict)
 
     @property
     def grad_inputs(self) -> tuple:
         """Names of the inputs whose gradients the backward returns, in order (losses: `input` only)."""
         return tuple(self.differentiable or self.inputs)
+
+    @property
+    def grad_names(self) -> tuple:
+        """Names of everything the backward returns: "d" + each input of `grad_inputs`, then, for an
+        op with `intermediates`, "d" + each intermediate (its backward returns a dict by these names)."""
+        return tuple(f"d{n}" for n in self.grad_inputs + self.intermediates)
+
+    def grads_of(self, value) -> tuple:
+        """A backward's return value as a tuple in the order of `grad_names`."""
+        if self.intermediates:
+            return tuple(value[k] for k in self.grad_names)
+        return as_grads(value)
 
     def make_cases(self, hidden: bool = False) -> list:
         """The fixed cases `check()` runs: visible ones, plus more when `hidden`."""
@@ -80,14 +93,15 @@ class OpSpec:
     def run_backward(self, case: Case, dout) -> tuple:
         """Reference gradients for a case, always as a tuple in the order of `grad_inputs`."""
         _, cache = self.run_forward(case)
-        return as_grads(self.backward(dout, cache))
+        return self.grads_of(self.backward(dout, cache))
 
     def torch_forward(self, case: Case, dev=None):
         from . import backend
 
         dev = dev or backend.device()
         tensors = [backend.to_torch(a, dev=dev) for a in self.args(case)]
-        return backend.to_numpy(self.torch(*tensors, **case.kwargs))
+        out = self.torch(*tensors, **case.kwargs)
+        return backend.to_numpy(out[0] if self.intermediates else out)
 
     def torch_backward(self, case: Case, dout, dev=None) -> tuple:
         """Gradients by PyTorch autograd on `dev`, in the order of `grad_inputs` (None for None inputs)."""
@@ -100,8 +114,14 @@ class OpSpec:
             for n, a in zip(self.inputs, self.args(case))
         }
         out = self.torch(*tensors.values(), **case.kwargs)
+        inner = {}
+        if self.intermediates:  # the torch function returns (out, {name: inner tensor})
+            out, inner = out
+            for t in inner.values():
+                t.retain_grad()
         out.backward(backend.to_torch(dout, dev=dev))
-        return tuple(None if tensors[n] is None else backend.to_numpy(tensors[n].grad) for n in wanted)
+        grads = [None if tensors[n] is None else backend.to_numpy(tensors[n].grad) for n in wanted]
+        return tuple(grads + [backend.to_numpy(inner[n].grad) for n in self.intermediates])
 
 
 def as_grads(g) -> tuple:
@@ -512,6 +532,52 @@ for _name, _torch_fn, _kinks, _hints in [
     ))
 
 
+# ---------------------------------------------------------------- chapter 04: backprop by hand
+
+def _torch_two_layer_mlp(x, w1, b1, w2, b2, target):
+    import torch.nn.functional as F
+
+    z1 = F.linear(x, w1, b1)
+    h = z1.relu()
+    logits = F.linear(h, w2, b2)
+    return F.cross_entropy(logits, target), {"logits": logits, "h": h, "z1": z1}
+
+
+def _two_layer_cases(rng, hidden):
+    n = rng.standard_normal
+
+    def c(label, N, D, H, C, scale=1.0, zero=False):
+        x = np.zeros((N, D)) if zero else n((N, D))
+        b1 = np.zeros(H) if zero else n(H)
+        return Case(label, {"x": x, "w1": n((H, D)) / np.sqrt(D), "b1": b1, "w2": scale * n((C, H)) / np.sqrt(H),
+                            "b2": n(C), "target": rng.integers(0, C, N)}, smooth=not zero)
+
+    if not hidden:
+        return [c("random N=4, D=5, H=6, C=3", 4, 5, 6, 3), c("batch of one, D=3, H=4, C=2", 1, 3, 4, 2),
+                c("non-square N=6, D=2, H=7, C=4", 6, 2, 7, 4),
+                c("exact zeros: z1 = 0 (relu at 0)", 3, 4, 5, 3, zero=True),
+                c("large magnitudes: logits ~ +-1000", 5, 4, 3, 3, scale=1000.0)]
+    return [c("wide N=8, D=16, H=32, C=10", 8, 16, 32, 10), c("one hidden unit", 5, 3, 1, 4),
+            c("one feature", 6, 1, 5, 3), c("confident, scale 30", 7, 4, 6, 5, scale=30.0)]
+
+
+register(OpSpec(
+    name="two_layer_mlp", chapter="04_backprop",
+    forward=backprop.two_layer_mlp_forward, backward=backprop.two_layer_mlp_backward, torch=_torch_two_layer_mlp,
+    inputs=("x", "w1", "b1", "w2", "b2", "target"), differentiable=("x", "w1", "b1", "w2", "b2"),
+    intermediates=("logits", "h", "z1"), cases=_two_layer_cases, kinks=True,
+    bench=lambda rng: Case("bench N=256, D=64, H=128, C=10", {
+        "x": rng.standard_normal((256, 64)), "w1": rng.standard_normal((128, 64)) / 8, "b1": rng.standard_normal(128),
+        "w2": rng.standard_normal((10, 128)) / 11, "b2": rng.standard_normal(10), "target": rng.integers(0, 10, 256)}),
+    hints={
+        "forward": "z1 = x w1^T + b1, h = relu(z1), logits = h w2^T + b2, loss = mean cross-entropy (log-sum-exp).",
+        "backward": "Go backwards one layer at a time: dlogits = (softmax(logits) - onehot(target)) / N; "
+                    "dh = dlogits w2, dw2 = dlogits^T h, db2 = sum of dlogits over rows; dz1 = dh * (z1 > 0); "
+                    "dx = dz1 w1, dw1 = dz1^T x, db1 = sum of dz1 over rows.",
+    },
+))
+
+
 # ---------------------------------------------------------------- chapter 05: update rules
 
 @dataclass(frozen=True)
@@ -535,6 +601,7 @@ class StepSpec:
     train_hyper: dict = field(default_factory=dict)  # hyper-parameters of the digits training run
     inputs: tuple = ("param", "grads")
     grad_inputs: tuple = ()
+    intermediates: tuple = ()
 
     make_cases = OpSpec.make_cases
     args = OpSpec.args

@@ -53,7 +53,8 @@ def _is_forbidden_frame(frame, event, arg, torch_dir):
 def _watch_forbidden(found: list):
     """Record calls into torch or coursekit.reference made while the block runs (tracing)."""
     torch_mod = sys.modules.get("torch")
-    torch_dir = os.path.dirname(torch_mod.__file__) + os.sep if torch_mod and getattr(torch_mod, "__file__", None) else None
+    torch_file = getattr(torch_mod, "__file__", None) if torch_mod else None
+    torch_dir = os.path.dirname(torch_file) + os.sep if torch_file else None
 
     def prof(frame, event, arg):
         if _is_forbidden_frame(frame, event, arg, torch_dir):
@@ -113,6 +114,8 @@ def _sanitize(v, depth=0):
     if isinstance(v, (tuple, list)) and depth < 3:
         items = [_sanitize(x, depth + 1) for x in v]
         return tuple(items) if isinstance(v, tuple) else items
+    if isinstance(v, dict) and depth < 3 and all(isinstance(k, str) for k in v):
+        return {k: _sanitize(x, depth + 1) for k, x in v.items()}
     t = type(v)
     return ("__foreign__", f"{t.__module__}.{t.__qualname__}".replace("builtins.", ""), repr(v)[:80])
 
@@ -160,7 +163,8 @@ def _student_traceback(e) -> str:
     """The last frames of a traceback that are the student's (file names like <answer 2>)."""
     import traceback
 
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(("<answer", "<ipython", "/tmp/ipykernel"))]
+    mine = ("<answer", "<ipython", "/tmp/ipykernel")
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(mine)]
     return "".join(traceback.format_list(frames[-3:]))
 
 
@@ -450,7 +454,8 @@ def _child_main():
                         if results[-1]["error"]:
                             break
                 for r in results:  # an import of torch that failed explains a NameError later
-                    missing = r["error"] is not None and r["error"][0] in ("NameError", "ImportError", "ModuleNotFoundError")
+                    missing = r["error"] is not None and r["error"][0] in ("NameError", "ImportError",
+                                                                           "ModuleNotFoundError")
                     r["forbidden"] = sorted(set(record) | (set(imported) if missing else set()))
                 reply = {"results": results}
         data = pickle.dumps(reply, protocol=4)
@@ -489,7 +494,7 @@ def _child_load(ns, msg, imported):
     buf = {}
     with _capture_output(buf), _forbid_names(msg["forbid"], imported):
         for i, src in enumerate(msg["setup"]):
-            for lineno, code in split_source(src)[0]:
+            for _, code in split_source(src)[0]:
                 with contextlib.suppress(BaseException):  # the header's `from coursekit import check` is refused here
                     exec(compile(code, f"<setup {i + 1}>", "exec"), ns)
         ns["check"] = lambda *a, **k: None  # a stray check() call in an answer cell is a no-op here

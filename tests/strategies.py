@@ -120,8 +120,19 @@ def penalty_inputs(draw, spec):
     return Case("hypothesis", {"weight": weight}, {"lam": draw(st.sampled_from([0.0, 1e-3, 0.1, 1.0]))})
 
 
+@st.composite
+def two_layer_mlp_inputs(draw, spec):
+    """x (N, D), w1 (H, D), b1 (H,), w2 (C, H), b2 (C,), target (N,) for the hand-written MLP."""
+    n, d, h, c = (draw(st.integers(1, 6)) for _ in range(4))
+    arr = lambda shape: draw(hnp.arrays(np.float64, shape, elements=st.floats(-3, 3, width=64)))  # noqa: E731
+    target = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)), dtype=np.int64)
+    return Case("hypothesis", {"x": arr((n, d)), "w1": arr((h, d)), "b1": arr((h,)), "w2": arr((c, h)),
+                               "b2": arr((c,)), "target": target})
+
+
 INPUTS = {
     "linear": linear_inputs,
+    "two_layer_mlp": two_layer_mlp_inputs,
     **{name: pair_loss_inputs for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
                                            "binary_cross_entropy_with_logits")},
     "cross_entropy": class_loss_inputs,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from coursekit import backend
 from coursekit.compare import compare
 from coursekit.gradcheck import gradcheck
-from coursekit.ops import REGISTRY, Case, as_grads, get
+from coursekit.ops import REGISTRY, Case, get
 
 DEV = backend.device("cpu")
 SPECS = [pytest.param(spec, id=spec.name) for spec in REGISTRY.values()]
@@ -64,11 +64,11 @@ def test_backward_matches_autograd(spec, case):
     dout = spec.dout(case, out)
     grads = spec.run_backward(case, dout)
     expected = spec.torch_backward(case, dout, dev=DEV)
-    assert len(grads) == len(spec.grad_inputs), (
-        f"{spec.name} backward returned {len(grads)} gradients for {spec.grad_inputs}"
+    assert len(grads) == len(spec.grad_names), (
+        f"{spec.name} backward returned {len(grads)} gradients for {spec.grad_names}"
     )
-    for name, g, e in zip(spec.grad_inputs, grads, expected):
-        _check(g, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} d{name}, {case.describe()}")
+    for name, g, e in zip(spec.grad_names, grads, expected):
+        _check(g, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} {name}, {case.describe()}")
 
 
 @pytest.mark.parametrize("spec, case", SMOOTH_CASES)
@@ -139,13 +139,13 @@ def test_hypothesis_forward_and_backward_match_torch(spec, data):
     dout = strategies.douts(out.shape, dout_seed)
     grads = spec.run_backward(case, dout)
     expected = spec.torch_backward(case, dout, dev=DEV)
-    for name, g, e in zip(spec.grad_inputs, grads, expected):
+    for name, g, e in zip(spec.grad_names, grads, expected):
         _check(
             g,
             e,
             atol=_atol(spec, case, dout),
             rtol=spec.rtol,
-            name=f"{spec.name} d{name}, {case.describe()}",
+            name=f"{spec.name} {name}, {case.describe()}",
         )
 
 
@@ -195,7 +195,7 @@ def test_reference_keeps_the_input_dtype(spec, dtype):
         f"{spec.name}_forward returned {out.dtype} for {np.dtype(dtype)} inputs"
     )
     for name, g in zip(
-        spec.grad_inputs, as_grads(spec.backward(spec.dout(case, out).astype(dtype), cache))
+        spec.grad_names, spec.grads_of(spec.backward(spec.dout(case, out).astype(dtype), cache))
     ):
         if g is not None:
             assert g.dtype == dtype, (

@@ -30,7 +30,8 @@ def array(name: str, x, *, ndim: int | tuple[int, ...] | None = None, min_ndim: 
 
 def same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     if a.shape != b.shape:
-        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {name_a} {a.shape} and {name_b} {b.shape}")
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, "
+                         f"got {name_a} {a.shape} and {name_b} {b.shape}")
 
 
 def axis(name: str, dim, x: np.ndarray) -> int:

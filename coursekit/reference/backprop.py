@@ -26,7 +26,8 @@ import numpy as np
 from . import activations, losses, neurons
 from ._validate import array, axis, generator, integer
 
-__all__ = ["MLP", "Linear", "Module", "ReLU", "Sequential", "Sigmoid", "Tanh", "Tensor",
+__all__ = ["MLP", "Linear", "Module", "ReLU", "Sequential", "Sigmoid", "Tanh", "Tensor", "two_layer_mlp_backward",
+           "two_layer_mlp_forward",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "linear",
            "log_softmax", "mse_loss", "softmax", "trace", "zero_grad"]
 
@@ -542,3 +543,41 @@ class MLP(Sequential):
                 layers.append(ACTIVATIONS[activation]())
         super().__init__(*layers)
         self.sizes, self.activation = sizes, activation
+
+
+# ------------------------------------------------------------------ the same network, by hand
+
+
+def two_layer_mlp_forward(x, w1, b1, w2, b2, target):
+    """A 2-layer MLP with softmax cross-entropy, written out layer by layer (no autograd):
+
+        z1 = x w1^T + b1,  h = relu(z1),  logits = h w2^T + b2,  loss = cross_entropy(logits, target)
+
+    x: (N, D); w1: (H, D); b1: (H,); w2: (C, H); b2: (C,); target: (N,) class indices.
+    Returns the mean loss (a 0-d array) and a cache of every layer's cache.
+    """
+    x, w1, w2 = array("x", x, ndim=2), array("w1", w1, ndim=2), array("w2", w2, ndim=2)
+    b1, b2 = array("b1", b1, ndim=1), array("b2", b2, ndim=1)
+    for name, got, want in (("w1", w1.shape, (w1.shape[0], x.shape[1])), ("b1", b1.shape, (w1.shape[0],)),
+                            ("w2", w2.shape, (w2.shape[0], w1.shape[0])), ("b2", b2.shape, (w2.shape[0],))):
+        if got != want:
+            raise ValueError(f"{name} must have shape {want} to fit x {x.shape} and w1 {w1.shape}, got {got}")
+    z1, c1 = neurons.linear_forward(x, w1, b1)
+    h, c2 = activations.relu_forward(z1)
+    logits, c3 = neurons.linear_forward(h, w2, b2)
+    loss, c4 = losses.cross_entropy_forward(logits, target)
+    return loss, (c1, c2, c3, c4)
+
+
+def two_layer_mlp_backward(dloss, cache):
+    """Backprop through `two_layer_mlp_forward`, one layer at a time, in reverse.
+
+    Returns a dict of every gradient, intermediates first in the order backprop meets them:
+    dlogits (N, C), dh (N, H), dz1 (N, H), then dx, dw1, db1, dw2, db2 (shapes of the inputs).
+    """
+    c1, c2, c3, c4 = cache
+    dlogits = losses.cross_entropy_backward(dloss, c4)
+    dh, dw2, db2 = neurons.linear_backward(dlogits, c3)
+    dz1 = activations.relu_backward(dh, c2)
+    dx, dw1, db1 = neurons.linear_backward(dz1, c1)
+    return {"dlogits": dlogits, "dh": dh, "dz1": dz1, "dx": dx, "dw1": dw1, "db1": db1, "dw2": dw2, "db2": db2}

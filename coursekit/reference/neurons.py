@@ -21,7 +21,8 @@ def linear_forward(x, weight, bias=None):
     if bias is not None:
         bias = array("bias", bias, ndim=1)
         if bias.shape[0] != weight.shape[0]:
-            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}")
+            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, "
+                             f"got {bias.shape}")
         out = out + bias
     return out, (x, weight, bias)
 
