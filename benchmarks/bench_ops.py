@@ -106,12 +106,16 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
     grad_leaves = [t for t in leaves if t is not None and t.requires_grad]
     tdout = torch.from_numpy(dout)
 
+    def torch_out():  # an op with intermediates returns (out, {name: tensor})
+        out = spec.torch(*leaves, **kw)
+        return out[0] if spec.intermediates else out
+
     def fresh_forward():
         for t in grad_leaves:
             t.grad = None
-        return spec.torch(*leaves, **kw)
+        return torch_out()
 
-    torch_fwd = timeit(lambda _: spec.torch(*leaves, **kw), repeat=repeat, warmup=warmup)
+    torch_fwd = timeit(lambda _: torch_out(), repeat=repeat, warmup=warmup)
     torch_bwd = timeit(lambda y: y.backward(tdout), fresh_forward, repeat=repeat, warmup=warmup)
 
     ms = {
@@ -123,7 +127,7 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
             ("torch_bwd", torch_bwd),
         )
     }
-    grads = ops.as_grads(spec.backward(dout, cache))
+    grads = spec.grads_of(spec.backward(dout, cache))
     return {
         "op": spec.name,
         "dtype": dtype,

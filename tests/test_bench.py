@@ -29,6 +29,16 @@ def parse_table(text: str) -> list:
     return [dict(zip(header, (c.strip() for c in ln.strip("|").split("|")))) for ln in lines[2:]]
 
 
+def test_every_registered_op_benchmarks(bench, capsys):
+    """A quick run over the whole registry: a new op whose bench case or torch side breaks fails here."""
+    from coursekit.ops import REGISTRY
+
+    bench.main(["--quick"])
+    table = parse_table(capsys.readouterr().out)
+    assert {r["op"] for r in table} == set(REGISTRY)
+    assert all(math.isfinite(float(r[col])) for r in table for col in TIMES)
+
+
 def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
     out_json = tmp_path / "results" / "ops.json"
     rows = bench.main(["--quick", "--ops", "relu,linear", "--json", str(out_json)])
