@@ -476,7 +476,307 @@ functions train deep networks faster.
 """),
 ]
 
-ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS}
+# ---------------------------------------------------------------------------------- 03 losses
+
+LOSSES = [
+    md(r"""
+# Assignment 03 — Loss functions, forward and backward
+
+A loss turns a prediction and its target into **one number** that says how wrong the prediction
+is. Training only ever sees that number, and backpropagation starts from its gradient with
+respect to the prediction. You will write four losses of `torch.nn.functional`, each as a forward
+`loss, cache = f_forward(input, target, reduction="mean")` and a backward
+`dinput = f_backward(dout, cache)` (the gradient for `input` only: targets are data, not
+parameters),
+each one `torch.nn.functional.<name>` (`F.<name>`) in NumPy:
+
+| function | per-element loss $\ell$ | $\partial \ell / \partial\,\text{input}$ |
+|---|---|---|
+| `mse_loss` | $(x - y)^2$ | $2(x - y)$ |
+| `binary_cross_entropy` | $-\bigl[t\log p + (1-t)\log(1-p)\bigr]$ | $(p - t)\,/\,p(1-p)$ |
+| `binary_cross_entropy_with_logits` | $\max(z, 0) - zt + \log(1 + e^{-\lvert z\rvert})$ | $\sigma(z) - t$ |
+| `cross_entropy` | $-\log \mathrm{softmax}(\mathbf{x}_n)_{k_n}$ | $\mathrm{softmax}(\mathbf{x}_n) - \mathbf{e}_{k_n}$ |
+
+($\sigma$ is the sigmoid of assignment 02, $\mathbf{e}_k$ the one-hot vector of class $k$.)
+
+**Why these four.** MSE is the simplest place to get the *reduction contract* (below) right.
+Of the three other losses of the lecture, we picked `binary_cross_entropy` on probabilities:
+it holds the two mistakes that bite in real code — the bracket slip and $\log 0$ — and it is
+the naive half of the pair "BCE on probabilities / BCE on logits": writing both shows *why*
+PyTorch wants logits. `l1_loss` and `smooth_l1_loss` are MSE with another elementwise formula
+(a `sign`, a branch) and teach nothing new about the contract; try them in the lecture notebook
+`notebooks/03_losses.ipynb`.
+
+Points: 15 in total, one grade cell per function (MSE 1 + 1, BCE 2 + 1, BCE with logits 2 + 2,
+cross-entropy 3 + 3).
+"""),
+    md(RULES),
+    setup(SETUP.format(extra="")),
+    md(r"""
+## The reduction contract (read this first)
+
+Every loss takes `reduction`, one of `"mean"` (the default), `"sum"` and `"none"`:
+
+| `reduction` | the forward returns | `dout` has shape | the backward returns |
+|---|---|---|---|
+| `"none"` | the per-element loss, shaped like `input` (`cross_entropy`: `(N,)`) | the loss's | `dout * local grad` |
+| `"sum"` | the sum, a **0-d array** (shape `()`) | `()` | `dout * local grad` |
+| `"mean"` | sum / number of elements that count, a **0-d array** | `()` | `dout * local grad / count` |
+
+* **A 0-d loss.** PyTorch returns a 0-d tensor for `"mean"` and `"sum"`, not a tensor of shape
+  `(1,)`. In NumPy, `loss.sum()` gives a numpy scalar (accepted); `np.asarray(loss.sum())` a
+  0-d array (what the reference returns). `loss.sum(keepdims=True)` has shape `(1, 1)`: wrong.
+* **A 0-d `dout`.** In a network `dout` is usually `1.0` (the loss *is* the objective), but
+  the grader sends a random 0-d array such as `array(-0.73)`: never ignore `dout`. A 0-d array
+  broadcasts against anything, so `dout * grad` just works.
+* **The mean divides twice.** The forward divides the sum by `count`, so the backward divides the
+  gradient by `count` too. Forgetting this `1/count` is the most common loss-gradient bug: the
+  values look right up to a factor of the batch size, and training with a "reasonable" learning
+  rate then diverges.
+* The cache is yours: put `reduction` (and `count`) in it, the backward needs them.
+* Input shapes: `mse_loss` and the two BCEs take `input` and `target` of **any one shape**
+  (`(4, 5)`, `(7,)`, `(2, 3, 4)`, ...): the count of the mean is `input.size`, not `len(input)`.
+"""),
+    md(r"""
+## 1. Mean squared error
+
+$$ \ell_i = (x_i - y_i)^2, \qquad \frac{\partial \ell_i}{\partial x_i} = 2(x_i - y_i). $$
+
+With `reduction="mean"` the loss is $\frac1n \sum_i \ell_i$ with $n$ = `input.size`, so the
+gradient is $\frac{2}{n}(x_i - y_i)\cdot$`dout`.
+"""),
+    answer("mse_loss_forward", '''
+def mse_loss_forward(input, target, reduction="mean"):
+    """Mean squared error, like F.mse_loss.
+
+    input, target: ndarrays of one shape (any). reduction: "mean", "sum" or "none".
+    Returns (loss, cache): loss is a 0-d array for "mean" and "sum" and has the shape of
+    input for "none"; cache is whatever mse_loss_backward needs. Do not modify the inputs.
+    """
+    ### BEGIN SOLUTION
+    diff = input - target
+    loss = diff * diff
+    if reduction == "mean":
+        loss = np.asarray(loss.mean())
+    elif reduction == "sum":
+        loss = np.asarray(loss.sum())
+    return loss, (diff, reduction)
+    ### END SOLUTION
+'''),
+    test("mse_loss_forward", 1),
+    answer("mse_loss_backward", '''
+def mse_loss_backward(dout, cache):
+    """Gradient of mse_loss_forward with respect to input.
+
+    dout: the loss's shape (0-d for "mean" and "sum"). Returns dinput, the shape of input:
+    2 * (input - target) * dout, divided by input.size for "mean".
+    """
+    ### BEGIN SOLUTION
+    diff, reduction = cache
+    dinput = 2.0 * diff * dout
+    if reduction == "mean":
+        dinput = dinput / diff.size
+    return dinput
+    ### END SOLUTION
+'''),
+    test("mse_loss_backward", 1, forward="mse_loss_forward"),
+    md(r"""
+## 2. Binary cross-entropy on probabilities
+
+`input` holds probabilities $p \in [0, 1]$ (a sigmoid's output), `target` labels $t$ (0 or 1, or
+soft labels in between):
+
+$$ \ell = -\bigl[\,t\log p + (1 - t)\log(1 - p)\,\bigr]. $$
+
+**The bracket slip.** `-t * np.log(p) + (1 - t) * np.log(1 - p)` is right for $t = 1$ and wrong
+for $t = 0$: there it gives $\log(1-p) \le 0$, a negative loss that *decreases* as $p \to 1$, so
+minimising it pushes every negative example towards the wrong class. Nothing crashes. A
+negative cross-entropy always means a bug.
+
+**$\log 0$.** For $p = 0$, `np.log(p)` is `-inf` and `0 * -inf` is `nan`, even when $t = 0$
+and the answer is perfect. PyTorch clamps **each log at $-100$** before multiplying:
+`np.maximum(np.log(p), -100.0)` and the same for $\log(1-p)$ (the grader has $p \in \{0, 1\}$).
+`np.log(0)` also warns; wrap it in `with np.errstate(divide="ignore"):` if the warning bothers you.
+
+**Backward.** $\dfrac{\partial\ell}{\partial p} = -\dfrac{t}{p} + \dfrac{1-t}{1-p} =
+\dfrac{p - t}{p(1-p)}$. PyTorch clamps the denominator, `np.maximum(p * (1 - p), 1e-12)`, so
+$p \in \{0, 1\}$ gives a large finite gradient, not `inf`. Do the same.
+"""),
+    answer("binary_cross_entropy_forward", '''
+def binary_cross_entropy_forward(input, target, reduction="mean"):
+    """Binary cross-entropy on probabilities, like F.binary_cross_entropy.
+
+    input: probabilities p in [0, 1]; target: labels t in [0, 1], the shape of input.
+    loss = -(t * log(p) + (1 - t) * log(1 - p)), each log clamped at -100, then reduced.
+    Returns (loss, cache).
+    """
+    ### BEGIN SOLUTION
+    p, t = input, target
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100.0)
+        log_1mp = np.maximum(np.log(1.0 - p), -100.0)
+    loss = -(t * log_p + (1.0 - t) * log_1mp)
+    if reduction == "mean":
+        loss = np.asarray(loss.mean())
+    elif reduction == "sum":
+        loss = np.asarray(loss.sum())
+    return loss, (p, t, reduction)
+    ### END SOLUTION
+'''),
+    test("binary_cross_entropy_forward", 2),
+    answer("binary_cross_entropy_backward", '''
+def binary_cross_entropy_backward(dout, cache):
+    """Gradient of binary_cross_entropy_forward with respect to input (the probabilities).
+
+    Returns dinput = (p - t) / max(p * (1 - p), 1e-12) * dout, divided by p.size for "mean".
+    """
+    ### BEGIN SOLUTION
+    p, t, reduction = cache
+    dinput = (p - t) / np.maximum(p * (1.0 - p), 1e-12) * dout
+    if reduction == "mean":
+        dinput = dinput / p.size
+    return dinput
+    ### END SOLUTION
+'''),
+    test("binary_cross_entropy_backward", 1, forward="binary_cross_entropy_forward"),
+    md(r"""
+## 3. Binary cross-entropy on logits
+
+A network's last layer outputs a **logit** $z$; the probability is $p = \sigma(z)$. Composing
+section 2 with a sigmoid fails in float64: $\sigma(40) = 1$ exactly, so $\log(1 - p) = -\infty$
+(or PyTorch's clamp, $-100$, a *wrong* loss with a *zero* gradient). Do the algebra on $z$
+instead. With the softplus $\operatorname{sp}(z) = \log(1 + e^z)$, $\log\sigma(z) =
+-\operatorname{sp}(-z)$ and $\log(1-\sigma(z)) = -\operatorname{sp}(z)$, so
+
+$$ \ell = t\,\operatorname{sp}(-z) + (1-t)\operatorname{sp}(z) = \operatorname{sp}(z) - zt
+       = \max(z, 0) - z t + \log\bigl(1 + e^{-|z|}\bigr). $$
+
+The last form only ever takes `exp` of $-|z| \le 0$: at $z = \pm 1000$ (the grader tests
+them) nothing overflows. `np.log1p(x)` computes $\log(1 + x)$ accurately for small $x$.
+Check it by hand: $z = 1000, t = 0$ gives $1000$; $z = 1000, t = 1$ gives $0$.
+
+**Backward.** $\dfrac{\partial \ell}{\partial z} = \sigma(z) - t$ — the reason this pairing is
+everywhere: the gradient is "prediction minus target", never vanishing while the model is wrong.
+Use the stable sigmoid of assignment 02 (`np.exp(-np.abs(z))` and two branches), since
+`1 / (1 + np.exp(-z))` overflows (with a warning) at $z = -1000$.
+"""),
+    answer("binary_cross_entropy_with_logits_forward", '''
+def binary_cross_entropy_with_logits_forward(input, target, reduction="mean"):
+    """Binary cross-entropy on logits, like F.binary_cross_entropy_with_logits.
+
+    input: logits z (any real numbers, stable at |z| = 1000); target: labels t, the shape of z.
+    loss = max(z, 0) - z * t + log(1 + exp(-|z|)), then reduced. Returns (loss, cache).
+    """
+    ### BEGIN SOLUTION
+    z, t = input, target
+    loss = np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
+    if reduction == "mean":
+        loss = np.asarray(loss.mean())
+    elif reduction == "sum":
+        loss = np.asarray(loss.sum())
+    return loss, (z, t, reduction)
+    ### END SOLUTION
+'''),
+    test("binary_cross_entropy_with_logits_forward", 2),
+    answer("binary_cross_entropy_with_logits_backward", '''
+def binary_cross_entropy_with_logits_backward(dout, cache):
+    """Gradient of binary_cross_entropy_with_logits_forward with respect to the logits.
+
+    Returns dinput = (sigmoid(z) - t) * dout, divided by z.size for "mean".
+    """
+    ### BEGIN SOLUTION
+    z, t, reduction = cache
+    e = np.exp(-np.abs(z))
+    sig = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    dinput = (sig - t) * dout
+    if reduction == "mean":
+        dinput = dinput / z.size
+    return dinput
+    ### END SOLUTION
+'''),
+    test("binary_cross_entropy_with_logits_backward", 2, forward="binary_cross_entropy_with_logits_forward"),
+    md(r"""
+## 4. Cross-entropy with `ignore_index`
+
+`input` holds logits $\mathbf{x}_n \in \mathbb{R}^C$ for $N$ rows, shape `(N, C)`; `target` the
+class of each row, an **integer** array $k_n$ of shape `(N,)`. With the log-sum-exp trick of
+assignment 02 ($m_n = \max_j x_{nj}$):
+
+$$ \ell_n = -\log\operatorname{softmax}(\mathbf{x}_n)_{k_n}
+          = m_n + \log\sum_j e^{x_{nj} - m_n} - x_{n k_n}. $$
+
+Without the max subtraction, a logit of $1000$ gives $e^{1000} = \infty$ and then `nan`.
+
+* **Picking one entry per row.** `log_probs[np.arange(N), target]` (fancy indexing) picks
+  `log_probs[n, target[n]]` for every `n`; a one-hot matrix times `log_probs`, summed over
+  classes, does the same.
+* **`ignore_index`** (default `-100`): rows whose target equals it count for nothing. Their loss
+  is $0$ (`"none"` returns $0$ there), they are **not counted** in the mean's denominator, and
+  their gradient is $0$:
+  $\;\mathcal{L}_\text{mean} = \sum_{n \text{ kept}} \ell_n \,/\, \#\{n \text{ kept}\}$.
+  Careful: indexing with $-100$ raises `IndexError`, and with $-1$ silently picks the last
+  class. Replace ignored targets by a valid class, e.g. `np.where(keep, target, 0)`, index, then
+  multiply by the mask `keep`. (The mean over zero kept rows is `nan` in PyTorch, $0/0$.)
+
+**Backward.** $\dfrac{\partial \ell_n}{\partial \mathbf{x}_n} = \operatorname{softmax}(\mathbf{x}_n)
+- \text{onehot}(k_n)$, times the row's upstream factor $g_n$: `dout[n]` for `"none"`, `dout`
+for `"sum"`, `dout / count` for `"mean"`, and $0$ for an ignored row. `softmax` is
+`np.exp(log_probs)`: cache `log_probs`, not the logits.
+"""),
+    answer("cross_entropy_forward", '''
+def cross_entropy_forward(input, target, reduction="mean", ignore_index=-100):
+    """Softmax cross-entropy on logits, like F.cross_entropy.
+
+    input: (N, C) logits (stable at |x| = 1000); target: (N,) integer class indices in [0, C),
+    or ignore_index for rows that count for nothing (not in the mean's denominator either).
+    Returns (loss, cache): loss is 0-d for "mean" and "sum", shape (N,) for "none".
+    """
+    ### BEGIN SOLUTION
+    n = input.shape[0]
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    shifted = input - input.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(n), safe] * keep
+    count = int(keep.sum())
+    if reduction == "mean":
+        loss = np.asarray(loss.sum() / count) if count else np.asarray(np.nan)
+    elif reduction == "sum":
+        loss = np.asarray(loss.sum())
+    return loss, (log_probs, safe, keep, reduction, count)
+    ### END SOLUTION
+'''),
+    test("cross_entropy_forward", 3),
+    answer("cross_entropy_backward", '''
+def cross_entropy_backward(dout, cache):
+    """Gradient of cross_entropy_forward with respect to the logits, shape (N, C).
+
+    Row n: (softmax(x_n) - onehot(target[n])) * dout[n] ("none"), * dout ("sum"),
+    * dout / count ("mean", count = rows not ignored); zero rows where target is ignore_index.
+    """
+    ### BEGIN SOLUTION
+    log_probs, safe, keep, reduction, count = cache
+    n = log_probs.shape[0]
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(n), safe] -= 1.0
+    g = dout * keep
+    if reduction == "mean":
+        g = g / max(count, 1)
+    return dlogits * g[:, None]
+    ### END SOLUTION
+'''),
+    test("cross_entropy_backward", 3, forward="cross_entropy_forward"),
+    md(r"""
+## What next
+
+Open `notebooks/03_losses.ipynb`: put your BCE and your BCE with logits side by side at
+$z = 30$ and $z = -30$ and compare their gradients; plot MSE on $\sigma(z)$ against
+cross-entropy and see which one still learns when the model is confidently wrong. Chapter 04
+chains your `cross_entropy` after the linear layers and activations of assignments 01 and 02.
+"""),
+]
+
+ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES}
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@ Per assignment, one module-scoped run: `coursekit release`, then one submission 
 tests/mutants/<assignment>/ (mutants and valid answers that touch disjoint ops share a student:
 see pipeline_helpers.pack), plus the source solutions and the unsolved release, then ONE
 `coursekit autograde` over all students, then `coursekit feedback`. Many small tests read the
-gradebook-backed report. The two assignments run on two xdist workers:
+gradebook-backed report. The assignments share two xdist workers:
 
     .venv/bin/python -m pytest tests/test_pipeline.py -n 2 --dist loadgroup -q
 """
@@ -38,7 +38,10 @@ from pipeline_helpers import (
     submit,
 )
 
-ASSIGNMENTS = ("01_neurons", "02_activations")
+ASSIGNMENTS = ("01_neurons", "02_activations", "03_losses")
+# the first graded function of each: its failure message is in the unsolved release's feedback
+FIRST_FUNCTION = {"01_neurons": "linear_forward", "02_activations": "sigmoid_forward",
+                  "03_losses": "mse_loss_forward"}
 STUDENT_TIMEOUT = 150  # the driver's per-student limit in these runs (a normal student takes < 15 s)
 
 
@@ -276,8 +279,7 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
                     if out.output_type == "error":
                         assert out.traceback == [f"{out.ename}: {out.evalue}"]
     unsolved = files["unsolved"].read_text()
-    first = "linear_forward" if assignment == "01_neurons" else "sigmoid_forward"
-    assert f"AssertionError: {first} is wrong" in unsolved
+    assert f"AssertionError: {FIRST_FUNCTION[assignment]} is wrong" in unsolved
 
 
 # ------------------------------------------------------------------------------ re-running
