@@ -776,7 +776,308 @@ chains your `cross_entropy` after the linear layers and activations of assignmen
 """),
 ]
 
-ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES}
+# ------------------------------------------------------------------------------ 05 gradient descent
+
+def train_test(rule: str, points: int):
+    """The grade cell "training run" of update rule `rule`: train_check, then its hidden variant."""
+    src = (f"# Training run (read-only): the course's MLP trained on digits with your {rule}.\n"
+           f'train_check("{rule}", {rule})\n'
+           "### BEGIN HIDDEN TESTS\n"
+           f'train_check("{rule}", {rule}, hidden=True)\n'
+           "### END HIDDEN TESTS")
+    return ("test", f"{rule}_training", src, points)
+
+
+GRADIENT_DESCENT = [
+    md(r"""
+# Assignment 05 — Gradient descent: the update rules of `torch.optim`
+
+Backpropagation gives the gradient $g = \partial L / \partial \theta$ of every parameter
+$\theta$; an **optimiser** turns it into a step. Plain gradient descent steps against the gradient,
+$\theta \leftarrow \theta - \gamma g$. The optimisers everyone uses add memory: a running mean of
+past gradients (momentum) and a running mean of their squares (per-parameter step sizes). You
+will write four of them, with the exact semantics of `torch.optim`, as **pure functions of one
+step**:
+
+```python
+param, state = sgd_step(param, grad, state, lr=0.05, momentum=0.9)
+```
+
+| function | PyTorch | points |
+|---|---|---|
+| `sgd_step` (momentum, dampening, Nesterov, weight decay) | `torch.optim.SGD` | 3 |
+| `rmsprop_step` (alpha, eps, momentum, centered, weight decay) | `torch.optim.RMSprop` | 3 |
+| `adam_step` (betas, eps, weight decay, amsgrad) | `torch.optim.Adam` | 3 |
+| `adamw_step` (decoupled weight decay) | `torch.optim.AdamW` | 2 |
+| a training run with your `adam_step` | | 2 |
+"""),
+    md(RULES.replace(
+        "* Return `(out, cache)` from a forward and the gradient(s) from a backward, as described in each\n"
+        "  docstring. The *cache* is yours: put in it whatever your backward needs. The grader calls your\n"
+        "  backward with the cache **your** forward returned.\n",
+        "* Return `(param, state)` from every update rule, as described below.\n")),
+    setup(SETUP.format(extra="from coursekit.grading import train_check  # a training run with your update rule")),
+    md(r"""
+## The contract of an update rule (read this first)
+
+```python
+def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+              weight_decay=0.0, amsgrad=False):
+    ...
+    return new_param, new_state
+```
+
+* **`param`, `grad`**: arrays of one shape, any shape (a weight matrix, a bias vector).
+* **`state`** is `None` on the first step. On every later step it is exactly what *your* previous
+  call returned for this parameter. What you put in it is up to you; we suggest a dict like
+  PyTorch's `optimizer.state[p]`: the step count `"step"` and the running arrays
+  (`"momentum_buffer"`; `"square_avg"`, `"grad_avg"`; `"exp_avg"`, `"exp_avg_sq"`,
+  `"max_exp_avg_sq"`). A tuple works as well.
+* **One state per parameter.** A network has many parameters (the MLP of section 5 has six: three
+  weight matrices and three bias vectors). The training loop keeps one state for each and calls
+  your function once per parameter per step. Keep *nothing* in global variables.
+* **Pure: modify nothing you were given.** `param -= lr * g` changes the caller's array; write
+  `param = param - lr * g`. A subtler leak: `buf = g` on the first step stores the caller's
+  gradient array in your state, and a later in-place `buf *= momentum` then changes that array.
+  Take a copy (`g.copy()`) or never update state arrays in place.
+* **Hyper-parameters** are keyword-only, with PyTorch's names and defaults. You need not validate
+  them (PyTorch raises on a negative `lr`; the grader never sends one).
+* **How `check` grades a rule.** It runs fixed trajectories of 5 to 30 steps from one starting
+  `param` (random gradients, zero gradients, gradients of $\pm 1000$, tiny ones of $10^{-8}$, a
+  constant one) under several hyper-parameter sets, and compares **every param after every step**
+  with the NumPy reference and with `torch.optim` (float64, relative tolerance $10^{-7}$). An
+  error in the first step, or one that only shows after ten, both fail.
+
+Notation (PyTorch's documentation): $\gamma$ = `lr`, $\lambda$ = `weight_decay`, $\mu$ =
+`momentum`, $\tau$ = `dampening`, $t = 1, 2, \dots$ the step number, $g_t$ the gradient at step $t$.
+All operations are elementwise.
+"""),
+    md(r"""
+## 1. SGD: momentum, dampening, Nesterov, weight decay
+
+`torch.optim.SGD`, one step:
+
+$$
+\begin{aligned}
+& g_t \leftarrow g_t + \lambda\,\theta_{t-1} && \text{if } \lambda \ne 0 \text{ (L2 penalty in the gradient)} \\
+& \text{if } \mu \ne 0: \quad b_t \leftarrow \begin{cases} g_t & t = 1 \\
+  \mu\, b_{t-1} + (1 - \tau)\, g_t & t > 1 \end{cases} \\
+& \qquad\qquad\;\; g_t \leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\
+  b_t & \text{otherwise} \end{cases} \\
+& \theta_t \leftarrow \theta_{t-1} - \gamma\, g_t
+\end{aligned}
+$$
+
+* **The first step is special.** The buffer starts as the gradient itself: no $\mu$, and no
+  dampening. Starting from $b_0 = 0$ and applying the $t > 1$ rule gives $(1-\tau)g_1$: wrong
+  as soon as $\tau \ne 0$.
+* **Nesterov** evaluates the momentum step from the look-ahead point, which for this form of the
+  update means using $g_t + \mu b_t$ instead of $b_t$. Using $b_t$ is plain momentum.
+* With $\mu = 0$ there is no buffer: plain (stochastic) gradient descent.
+* The weight decay enters the gradient **first**, so it also enters the buffer.
+"""),
+    answer("sgd_step", '''
+def sgd_step(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
+             weight_decay=0.0):
+    """One step of torch.optim.SGD. Returns (new_param, new_state).
+
+    state: None on the first step, else what the previous call returned, e.g.
+    {"step": t, "momentum_buffer": b}. Do not modify param, grad or the arrays in state.
+    """
+    ### BEGIN SOLUTION
+    g = grad + weight_decay * param if weight_decay != 0 else grad
+    new_state = {"step": 1 if state is None else state["step"] + 1}
+    if momentum != 0:
+        if state is None:
+            buf = g.copy()
+        else:
+            buf = momentum * state["momentum_buffer"] + (1.0 - dampening) * g
+        new_state["momentum_buffer"] = buf
+        g = g + momentum * buf if nesterov else buf
+    return param - lr * g, new_state
+    ### END SOLUTION
+'''),
+    test("sgd_step", 3),
+    md(r"""
+## 2. RMSprop
+
+Divide each coordinate's step by a running root-mean-square of its gradients, so that
+coordinates with large gradients take smaller steps. `torch.optim.RMSprop` ($\alpha$ = `alpha`,
+$\epsilon$ = `eps`; every running average starts at $0$):
+
+$$
+\begin{aligned}
+& g_t \leftarrow g_t + \lambda\,\theta_{t-1} && \text{if } \lambda \ne 0 \\
+& v_t \leftarrow \alpha\, v_{t-1} + (1 - \alpha)\, g_t^2, \qquad \tilde v_t \leftarrow v_t \\
+& \text{if centered:} \quad \bar g_t \leftarrow \alpha\, \bar g_{t-1} + (1 - \alpha)\, g_t, \qquad
+  \tilde v_t \leftarrow \tilde v_t - \bar g_t^{\,2} \\
+& \text{if } \mu > 0: \quad b_t \leftarrow \mu\, b_{t-1} + g_t / \bigl(\sqrt{\tilde v_t} + \epsilon\bigr),
+  \qquad \theta_t \leftarrow \theta_{t-1} - \gamma\, b_t \\
+& \text{else:} \qquad\;\; \theta_t \leftarrow \theta_{t-1} - \gamma\, g_t / \bigl(\sqrt{\tilde v_t} + \epsilon\bigr)
+\end{aligned}
+$$
+
+* **$\epsilon$ goes outside the square root**, $\sqrt{\tilde v} + \epsilon$, as in PyTorch. Some
+  other libraries write $\sqrt{\tilde v + \epsilon}$: for tiny gradients ($10^{-8}$, in the
+  hidden cases) the two differ completely.
+* *Centered* RMSprop divides by an estimate of the gradient's standard deviation instead of its
+  root mean square.
+* Unlike SGD's, RMSprop's momentum buffer starts at $0$ (no first-step special case).
+"""),
+    answer("rmsprop_step", '''
+def rmsprop_step(param, grad, state=None, *, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0,
+                 centered=False, weight_decay=0.0):
+    """One step of torch.optim.RMSprop. Returns (new_param, new_state).
+
+    state: None on the first step, else what the previous call returned, e.g.
+    {"step", "square_avg", "grad_avg" (centered), "momentum_buffer" (momentum > 0)}.
+    """
+    ### BEGIN SOLUTION
+    if state is None:  # every running average starts at zero
+        zeros = np.zeros_like(param)
+        state = {"step": 0, "square_avg": zeros, "grad_avg": zeros, "momentum_buffer": zeros}
+    g = grad + weight_decay * param if weight_decay != 0 else grad
+    v = alpha * state["square_avg"] + (1.0 - alpha) * g * g
+    new_state = {"step": state["step"] + 1, "square_avg": v, "grad_avg": state["grad_avg"],
+                 "momentum_buffer": state["momentum_buffer"]}
+    if centered:
+        g_avg = alpha * state["grad_avg"] + (1.0 - alpha) * g
+        new_state["grad_avg"] = g_avg
+        denom = np.sqrt(v - g_avg * g_avg) + eps
+    else:
+        denom = np.sqrt(v) + eps
+    if momentum > 0:
+        buf = momentum * state["momentum_buffer"] + g / denom
+        new_state["momentum_buffer"] = buf
+        return param - lr * buf, new_state
+    return param - lr * g / denom, new_state
+    ### END SOLUTION
+'''),
+    test("rmsprop_step", 3),
+    md(r"""
+## 3. Adam, with AMSGrad
+
+Momentum and RMSprop together, with a **bias correction**. `torch.optim.Adam`
+($\beta_1, \beta_2$ = `betas`; $m_0 = v_0 = v_0^{\max} = 0$):
+
+$$
+\begin{aligned}
+& g_t \leftarrow g_t + \lambda\,\theta_{t-1} && \text{if } \lambda \ne 0 \\
+& m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1)\, g_t \\
+& v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 \\
+& \hat m_t \leftarrow m_t / (1 - \beta_1^{\,t}) \\
+& \text{if amsgrad:} \quad v_t^{\max} \leftarrow \max(v_{t-1}^{\max}, v_t), \qquad
+  \hat v_t \leftarrow v_t^{\max} / (1 - \beta_2^{\,t}) \\
+& \text{else:} \qquad\qquad \hat v_t \leftarrow v_t / (1 - \beta_2^{\,t}) \\
+& \theta_t \leftarrow \theta_{t-1} - \gamma\, \hat m_t / \bigl(\sqrt{\hat v_t} + \epsilon\bigr)
+\end{aligned}
+$$
+
+* **Why the bias correction.** With $m_0 = 0$, $m_1 = (1-\beta_1)g_1$ is ten times too small
+  for $\beta_1 = 0.9$, and $v_1 = (1 - \beta_2) g_1^2$ a thousand times for $\beta_2 = 0.999$.
+  Dividing by $1 - \beta^t$ turns the running sums into proper averages; the correction fades as
+  $t$ grows. $t$ is the number of this step, **starting at 1**: keep it in the state.
+* **AMSGrad** keeps the running maximum of the *raw* $v_t$ and bias-corrects that maximum; taking
+  the maximum of the corrected $\hat v_t$ is a different algorithm.
+* $\epsilon$ is outside the square root, as in RMSprop.
+* Adam's `weight_decay` is an L2 penalty in the gradient, like SGD's (see AdamW next).
+"""),
+    answer("adam_step", '''
+def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+              amsgrad=False):
+    """One step of torch.optim.Adam. Returns (new_param, new_state).
+
+    state: None on the first step, else what the previous call returned, e.g.
+    {"step": t, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": v_max (amsgrad)}.
+    """
+    ### BEGIN SOLUTION
+    beta1, beta2 = betas
+    if state is None:
+        zeros = np.zeros_like(param)
+        state = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros, "max_exp_avg_sq": zeros}
+    t = state["step"] + 1
+    g = grad + weight_decay * param if weight_decay != 0 else grad
+    m = beta1 * state["exp_avg"] + (1.0 - beta1) * g
+    v = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+    new_state = {"step": t, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": state["max_exp_avg_sq"]}
+    if amsgrad:
+        v = np.maximum(state["max_exp_avg_sq"], v)
+        new_state["max_exp_avg_sq"] = v
+    m_hat = m / (1.0 - beta1 ** t)
+    v_hat = v / (1.0 - beta2 ** t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), new_state
+    ### END SOLUTION
+'''),
+    test("adam_step", 3),
+    md(r"""
+## 4. AdamW: decoupled weight decay
+
+In Adam, the penalty $\lambda\theta$ added to the gradient is then divided by $\sqrt{\hat v}$:
+a weight with large gradients is hardly decayed at all, one with small gradients a lot. AdamW
+(Loshchilov & Hutter) **decouples** the decay from the gradient. `torch.optim.AdamW` (default
+$\lambda = 10^{-2}$):
+
+$$
+\begin{aligned}
+& \theta_{t-1} \leftarrow \theta_{t-1} - \gamma\lambda\,\theta_{t-1} = (1 - \gamma\lambda)\,\theta_{t-1}
+  && \text{shrink the weights first} \\
+& \text{then the Adam step of section 3 from this } \theta_{t-1} \text{, with the raw gradient } g_t
+  \text{ (no } \lambda\theta \text{ in it)}
+\end{aligned}
+$$
+
+Everything else (moments, bias corrections, `amsgrad`) is Adam's. You may call your `adam_step`
+(with `weight_decay=0`) from `adamw_step`; then a bug in `adam_step` costs you here too.
+"""),
+    answer("adamw_step", '''
+def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+               amsgrad=False):
+    """One step of torch.optim.AdamW: param * (1 - lr * weight_decay), then Adam with the raw grad.
+
+    Returns (new_param, new_state); the state holds what Adam's does.
+    """
+    ### BEGIN SOLUTION
+    beta1, beta2 = betas
+    if state is None:
+        zeros = np.zeros_like(param)
+        state = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros, "max_exp_avg_sq": zeros}
+    t = state["step"] + 1
+    param = param * (1.0 - lr * weight_decay)
+    m = beta1 * state["exp_avg"] + (1.0 - beta1) * grad
+    v = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * grad * grad
+    new_state = {"step": t, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": state["max_exp_avg_sq"]}
+    if amsgrad:
+        v = np.maximum(state["max_exp_avg_sq"], v)
+        new_state["max_exp_avg_sq"] = v
+    m_hat = m / (1.0 - beta1 ** t)
+    v_hat = v / (1.0 - beta2 ** t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), new_state
+    ### END SOLUTION
+'''),
+    test("adamw_step", 2),
+    md(r"""
+## 5. A training run
+
+The last cell trains the course's NumPy MLP (64-128-64-10, ReLU, cross-entropy, mini-batches of
+32, 15 epochs, `lr=1e-3`) on the 8×8 digits **with your `adam_step`** as the optimiser, from the
+same initialisation and batch order as a run with the reference rule, and prints both test
+accuracies per epoch. It passes when yours reaches **95 %** test accuracy (the reference run gets
+about 97 %). The MLP has six parameters of four different shapes, each with its own state, and
+takes hundreds of steps: this is where a state kept in a global variable, or shared between
+parameters, shows up. The hidden variant trains from another initialisation and batch order.
+"""),
+    train_test("adam_step", 2),
+    md(r"""
+## What next
+
+Open `notebooks/05_gradient_descent.ipynb` and race your rules against each other on the
+Rosenbrock valley and a saddle (`OptimizerRace`); try `lr=0.1` with SGD and with Adam, and the
+learning-rate schedules. Then give the MLP of the lecture your `sgd_step` with Nesterov momentum.
+"""),
+]
+
+ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES,
+               "05_gradient_descent": GRADIENT_DESCENT}
 
 
 def main(argv=None) -> int:

@@ -6,6 +6,7 @@ changes to a submission whose answer cells hold the source solutions:
     \"\"\"What it shows (one line, printed in the figures).\"\"\"
     # lose: test_linear_backward            grade cells that must lose points (all others: full marks)
     # failed: kernel died                   or: the whole student fails, with this in the reason
+    # uses: adam_step                       answer cells it calls but leaves as the solution's (packing)
 
     # ---- linear_backward                  replace the cell with this grade_id by the lines below
     def linear_backward(dout, cache):
@@ -40,6 +41,7 @@ class Answer:
     doc: str
     lose: list = field(default_factory=list)
     failed: str | None = None
+    uses: list = field(default_factory=list)  # solution functions it relies on: never packed with their mutants
     edits: list = field(default_factory=list)  # (op, target, source) with op in replace/delete/insert/insert-locked
 
     @property
@@ -58,6 +60,8 @@ def parse_answer(path: Path) -> Answer:
         ans.lose = m.group(1).split()
     if m := re.search(r"^# failed:(.*)$", text, flags=re.MULTILINE):
         ans.failed = m.group(1).strip()
+    if m := re.search(r"^# uses:(.*)$", text, flags=re.MULTILINE):
+        ans.uses = m.group(1).split()
     parts = re.split(r"^# ---- (.*)$", text, flags=re.MULTILINE)
     for header, body in zip(parts[1::2], parts[2::2]):
         words = header.split()
@@ -145,13 +149,14 @@ def coursekit_cmd(*args) -> list:
 
 
 def op_of(grade_id_: str) -> str:
-    """The op a cell is about: test_softmax_backward, softmax_backward -> softmax."""
+    """The op a cell is about: test_softmax_backward, softmax_backward -> softmax; an update rule's
+    training-run cell belongs to the rule: test_adam_step_training, adam_step -> adam_step."""
     name = grade_id_.removeprefix("test_")
-    return re.sub(r"_(forward|backward)$", "", name)
+    return re.sub(r"_(forward|backward|training)$", "", name)
 
 
 def ops_touched(ans: Answer) -> set:
-    return {op_of(t) for t in ans.functions | set(ans.lose)}
+    return {op_of(t) for t in ans.functions | set(ans.lose) | set(ans.uses)}
 
 
 def packable(ans: Answer) -> bool:

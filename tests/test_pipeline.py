@@ -38,10 +38,10 @@ from pipeline_helpers import (
     submit,
 )
 
-ASSIGNMENTS = ("01_neurons", "02_activations", "03_losses")
+ASSIGNMENTS = ("01_neurons", "02_activations", "03_losses", "05_gradient_descent")
 # the first graded function of each: its failure message is in the unsolved release's feedback
 FIRST_FUNCTION = {"01_neurons": "linear_forward", "02_activations": "sigmoid_forward",
-                  "03_losses": "mse_loss_forward"}
+                  "03_losses": "mse_loss_forward", "05_gradient_descent": "sgd_step"}
 STUDENT_TIMEOUT = 150  # the driver's per-student limit in these runs (a normal student takes < 15 s)
 
 
@@ -175,7 +175,7 @@ def test_release_holds_no_solution_and_no_hidden_tests(pipeline, assignment):
             assert ln not in released.source, f"solution line of {gid} left in the release: {ln}"
     tests = [c for c in p.release_nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert tests and all(c.metadata.nbgrader.get("locked") for c in tests)
-    assert all(re.search(r'^check\("\w+", \w+', c.source, flags=re.MULTILINE) for c in tests)
+    assert all(re.search(r'^(check|train_check)\("\w+", \w+', c.source, flags=re.MULTILINE) for c in tests)
 
 
 # ------------------------------------------------------------------------------ scores
