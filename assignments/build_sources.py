@@ -776,6 +776,183 @@ chains your `cross_entropy` after the linear layers and activations of assignmen
 """),
 ]
 
+# ---------------------------------------------------------------------------------- 04 backprop
+
+BACKPROP = [
+    md(r"""
+# Assignment 04 — Backprop by hand: a two-layer MLP
+
+You now have every piece of a small classifier: the linear layer (01), ReLU (02) and
+cross-entropy (03). Chained, they make a two-layer MLP:
+
+$$ z_1 = x\,W_1^\top + b_1, \qquad h = \operatorname{relu}(z_1), \qquad
+   \text{logits} = h\,W_2^\top + b_2, \qquad
+   L = \frac1N \sum_{n} -\log \operatorname{softmax}(\text{logits}_n)_{k_n}. $$
+
+| name | shape | | name | shape |
+|---|---|---|---|---|
+| `x` | `(N, D)` | | `w1` | `(H, D)` |
+| `z1`, `h` | `(N, H)` | | `b1` | `(H,)` |
+| `logits` | `(N, C)` | | `w2` | `(C, H)` |
+| `target` | `(N,)` integers in `[0, C)` | | `b2` | `(C,)` |
+
+This is what `loss.backward()` does for you in PyTorch. Here you do it **by hand**, one layer at
+a time, in one forward and one backward function (no calls to your earlier assignments: write
+each step out, it is a few lines). Autograd is nothing more than this bookkeeping, automated.
+
+Points: `two_layer_mlp_forward` 2, `two_layer_mlp_backward` 6.
+"""),
+    md(RULES),
+    setup(SETUP.format(extra="")),
+    md(r"""
+## 1. The forward pass and the cache contract
+
+`two_layer_mlp_forward(x, w1, b1, w2, b2, target)` returns `(loss, cache)`:
+
+* `loss` is the **mean** cross-entropy over the `N` rows, a **0-d array** (`np.asarray(...)`),
+  computed with the log-sum-exp trick of assignment 03 (subtract each row's max before `exp`:
+  the grader sends logits of size $\pm 1000$).
+* `cache` is **yours**: anything your backward needs. The grader calls your backward with the cache
+  **your** forward returned, never with another one. Backward needs `x`, `w1`, `w2`
+  (for the matrix products), `z1` (for the ReLU gate), `h` (for `dw2`), the softmax
+  probabilities or the log-probabilities, and `target`. Storing more is fine; recomputing in the
+  backward is fine too.
+* Never modify an input in place (`x`, the weights, `target`).
+
+**Pitfalls:** `x @ w1` instead of `x @ w1.T` (fails, or is silently wrong when `D == H`); a
+`(N, 1)` loss or a Python float instead of a 0-d array; `np.exp(logits)` without the max shift.
+"""),
+    answer("two_layer_mlp_forward", '''
+def two_layer_mlp_forward(x, w1, b1, w2, b2, target):
+    """Two-layer MLP with mean softmax cross-entropy, like
+    F.cross_entropy(F.linear(F.linear(x, w1, b1).relu(), w2, b2), target).
+
+    x: (N, D); w1: (H, D); b1: (H,); w2: (C, H); b2: (C,); target: (N,) integer classes.
+    Returns (loss, cache): loss is a 0-d array, cache whatever two_layer_mlp_backward needs.
+    """
+    ### BEGIN SOLUTION
+    n = x.shape[0]
+    z1 = x @ w1.T + b1
+    h = np.maximum(z1, 0.0)
+    logits = h @ w2.T + b2
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = np.asarray(-log_probs[np.arange(n), target].mean())
+    return loss, (x, w1, w2, z1, h, log_probs, target)
+    ### END SOLUTION
+'''),
+    test("two_layer_mlp_forward", 2),
+    md(r"""
+## 2. The backward pass, one layer at a time
+
+Backprop applies the chain rule **from the loss back to the inputs**. Each step takes the
+gradient of the loss with respect to a layer's *output* (the "upstream" gradient) and turns it
+into the gradients with respect to the layer's *inputs* and *parameters*. Every gradient has the
+**shape of the thing it is the gradient of**: use this to check every line.
+
+`dloss` is the upstream gradient of the loss itself, a 0-d array (`1.0` when $L$ is the objective;
+the grader sends random values such as `array(-0.73)`: multiply by it).
+
+**Step 1: the loss.** With $p_n = \operatorname{softmax}(\text{logits}_n)$ and
+$\mathbf{e}_{k}$ the one-hot vector of class $k$:
+
+$$ \texttt{dlogits} = \frac{\partial L}{\partial\, \text{logits}}
+   = \frac{\texttt{dloss}}{N}\,\bigl(p - \text{onehot}(\text{target})\bigr)
+   \qquad (N, C). $$
+
+*Why.* For one row, $\ell = -x_k + \log\sum_j e^{x_j}$, so
+$\partial \ell / \partial x_j = e^{x_j} / \sum_i e^{x_i} - [j = k] = p_j - [j = k]$.
+The loss is the **mean** of $N$ such rows, so every row's gradient is divided by $N$. Forgetting
+this $1/N$ makes every gradient $N$ times too large.
+
+**Step 2: the second linear layer**, `logits = h @ w2.T + b2`:
+
+$$ \texttt{dh} = \texttt{dlogits}\;W_2 \;\;(N, H), \qquad
+   \texttt{dw2} = \texttt{dlogits}^\top h \;\;(C, H), \qquad
+   \texttt{db2} = \textstyle\sum_n \texttt{dlogits}_n \;\;(C,). $$
+
+The bias is added to every row, so its gradient is the **sum** over the batch (not the mean:
+the $1/N$ is already in `dlogits`).
+
+**Step 3: the ReLU gate**, `h = relu(z1)`:
+
+$$ \texttt{dz1} = \texttt{dh} \odot [z_1 > 0] \qquad (N, H). $$
+
+Where a unit was off, no gradient flows. At **exactly** $z_1 = 0$ ReLU has no derivative; PyTorch
+(and the grader) use **0** there: `z1 > 0`, not `z1 >= 0`. The grader has a case with
+`x = 0` and `b1 = 0`, so every `z1` is exactly 0.
+
+**Step 4: the first linear layer**, `z1 = x @ w1.T + b1`, the same rules as step 2:
+
+$$ \texttt{dx} = \texttt{dz1}\;W_1 \;\;(N, D), \qquad
+   \texttt{dw1} = \texttt{dz1}^\top x \;\;(H, D), \qquad
+   \texttt{db1} = \textstyle\sum_n \texttt{dz1}_n \;\;(H,). $$
+
+Return a **dict** with all eight arrays, the intermediates included:
+`{"dlogits", "dh", "dz1", "dx", "dw1", "db1", "dw2", "db2"}`. The grader compares each of
+them with PyTorch autograd (which keeps the gradients of `logits`, `h` and `z1` with
+`retain_grad()`), so a mistake is located at the exact step where it happens.
+
+**Pitfalls:** building `dz1` by gating `dh` in place (`dz1 = dh; dz1[z1 <= 0] = 0`) also changes
+the `dh` you return: `dz1 = dh * (z1 > 0)` builds a new array. `dlogits.T @ h` vs `h.T @ dlogits`:
+the shape tells you which one is `dw2`.
+"""),
+    answer("two_layer_mlp_backward", '''
+def two_layer_mlp_backward(dloss, cache):
+    """Backprop through two_layer_mlp_forward, step by step.
+
+    dloss: 0-d upstream gradient of the loss. cache: what your forward returned.
+    Returns a dict with keys dlogits (N, C), dh (N, H), dz1 (N, H), dx (N, D), dw1 (H, D),
+    db1 (H,), dw2 (C, H), db2 (C,).
+    """
+    ### BEGIN SOLUTION
+    x, w1, w2, z1, h, log_probs, target = cache
+    n = x.shape[0]
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(n), target] -= 1.0
+    dlogits = dlogits * (dloss / n)
+    dh = dlogits @ w2
+    dw2 = dlogits.T @ h
+    db2 = dlogits.sum(axis=0)
+    dz1 = dh * (z1 > 0)
+    dx = dz1 @ w1
+    dw1 = dz1.T @ x
+    db1 = dz1.sum(axis=0)
+    return {"dlogits": dlogits, "dh": dh, "dz1": dz1, "dx": dx, "dw1": dw1, "db1": db1,
+            "dw2": dw2, "db2": db2}
+    ### END SOLUTION
+'''),
+    md(r"""
+## Reading the check's table
+
+For the backward, `check` first prints one line per case (`ok` / `FAIL` against the NumPy
+reference and against PyTorch), then, **per gradient**, how yours compares with PyTorch autograd:
+
+```
+  each gradient on case 'random N=4, D=5, H=6, C=3', vs PyTorch autograd (retain_grad):
+    dlogits: close (max abs diff 3.47e-17, max rel 7.65e-16)
+    dh: 8 of 24 values differ; worst at index (1, 0): got 0, expected -0.1815 (abs diff 0.182)
+    dz1: close ...
+```
+
+`exact` and `close` (differences of ~1e-16 are float64 rounding) are right. Backprop runs from
+the top of this list to the bottom, so **the first wrong line is where your bug is**: every
+gradient below it is computed from it and is usually wrong too. In the example, `dh` is wrong but
+`dlogits` is right: the bug is in step 2 (here `dh` was gated in place). A wrong case whose name
+says "exact zeros" points at the ReLU gate at 0; "large magnitudes" at the log-sum-exp; "batch
+of one" passing while the others fail, at a missing $1/N$ or a mean instead of a sum.
+"""),
+    test("two_layer_mlp_backward", 6, forward="two_layer_mlp_forward"),
+    md(r"""
+## What next
+
+Open `notebooks/04_backprop.ipynb`: section 8 writes the same manual backward for a `tanh` MLP
+and compares it with PyTorch's `retain_grad()` tensor by tensor, and section 9 trains a digit
+classifier with the course's small autograd engine, which only chains local backward passes like
+yours. Chapter 05 turns these gradients into steps: the update rules of `torch.optim`.
+"""),
+]
+
 # ------------------------------------------------------------------------------ 05 gradient descent
 
 def train_test(rule: str, points: int):
@@ -1076,7 +1253,7 @@ learning-rate schedules. Then give the MLP of the lecture your `sgd_step` with N
 """),
 ]
 
-ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES,
+ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES, "04_backprop": BACKPROP,
                "05_gradient_descent": GRADIENT_DESCENT}
 
 

@@ -38,10 +38,11 @@ from pipeline_helpers import (
     submit,
 )
 
-ASSIGNMENTS = ("01_neurons", "02_activations", "03_losses", "05_gradient_descent")
+ASSIGNMENTS = ("01_neurons", "02_activations", "03_losses", "04_backprop", "05_gradient_descent")
 # the first graded function of each: its failure message is in the unsolved release's feedback
 FIRST_FUNCTION = {"01_neurons": "linear_forward", "02_activations": "sigmoid_forward",
-                  "03_losses": "mse_loss_forward", "05_gradient_descent": "sgd_step"}
+                  "03_losses": "mse_loss_forward",
+                  "04_backprop": "two_layer_mlp_forward", "05_gradient_descent": "sgd_step"}
 STUDENT_TIMEOUT = 150  # the driver's per-student limit in these runs (a normal student takes < 15 s)
 
 
