@@ -549,8 +549,9 @@ def _two_layer_cases(rng, hidden):
     def c(label, N, D, H, C, scale=1.0, zero=False):
         x = np.zeros((N, D)) if zero else n((N, D))
         b1 = np.zeros(H) if zero else n(H)
+        b2 = n(C) * (scale if scale > 100 else 1.0)  # logits ~ +-1000 need the bias too: h may be mostly 0
         return Case(label, {"x": x, "w1": n((H, D)) / np.sqrt(D), "b1": b1, "w2": scale * n((C, H)) / np.sqrt(H),
-                            "b2": n(C), "target": rng.integers(0, C, N)}, smooth=not zero)
+                            "b2": b2, "target": rng.integers(0, C, N)}, smooth=not zero)
 
     if not hidden:
         return [c("random N=4, D=5, H=6, C=3", 4, 5, 6, 3), c("batch of one, D=3, H=4, C=2", 1, 3, 4, 2),
