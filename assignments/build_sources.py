@@ -484,11 +484,10 @@ LOSSES = [
 
 A loss turns a prediction and its target into **one number** that says how wrong the prediction
 is. Training only ever sees that number, and backpropagation starts from its gradient with
-respect to the prediction. You will write four losses of `torch.nn.functional`, each as a forward
-`loss, cache = f_forward(input, target, reduction="mean")` and a backward
+respect to the prediction. You will write four losses of `torch.nn.functional` (`F`) in NumPy,
+each as a forward `loss, cache = f_forward(input, target, reduction="mean")` and a backward
 `dinput = f_backward(dout, cache)` (the gradient for `input` only: targets are data, not
-parameters),
-each one `torch.nn.functional.<name>` (`F.<name>`) in NumPy:
+parameters):
 
 | function | per-element loss $\ell$ | $\partial \ell / \partial\,\text{input}$ |
 |---|---|---|
@@ -525,7 +524,7 @@ Every loss takes `reduction`, one of `"mean"` (the default), `"sum"` and `"none"
 
 * **A 0-d loss.** PyTorch returns a 0-d tensor for `"mean"` and `"sum"`, not a tensor of shape
   `(1,)`. In NumPy, `loss.sum()` gives a numpy scalar (accepted); `np.asarray(loss.sum())` a
-  0-d array (what the reference returns). `loss.sum(keepdims=True)` has shape `(1, 1)`: wrong.
+  0-d array (what the reference returns). `loss.sum(keepdims=True)` has shape `(1, 1)` for a 2-D input: wrong.
 * **A 0-d `dout`.** In a network `dout` is usually `1.0` (the loss *is* the objective), but
   the grader sends a random 0-d array such as `array(-0.73)`: never ignore `dout`. A 0-d array
   broadcasts against anything, so `dout * grad` just works.
@@ -714,8 +713,8 @@ Without the max subtraction, a logit of $1000$ gives $e^{1000} = \infty$ and the
   is $0$ (`"none"` returns $0$ there), they are **not counted** in the mean's denominator, and
   their gradient is $0$:
   $\;\mathcal{L}_\text{mean} = \sum_{n \text{ kept}} \ell_n \,/\, \#\{n \text{ kept}\}$.
-  Careful: indexing with $-100$ raises `IndexError`, and with $-1$ silently picks the last
-  class. Replace ignored targets by a valid class, e.g. `np.where(keep, target, 0)`, index, then
+  Careful: indexing with $-100$ raises `IndexError` (fewer than 100 classes), and with $-1$
+  silently picks the last class. Replace ignored targets by a valid class, e.g. `np.where(keep, target, 0)`, index, then
   multiply by the mask `keep`. (The mean over zero kept rows is `nan` in PyTorch, $0/0$.)
 
 **Backward.** $\dfrac{\partial \ell_n}{\partial \mathbf{x}_n} = \operatorname{softmax}(\mathbf{x}_n)
