@@ -524,7 +524,8 @@ Every loss takes `reduction`, one of `"mean"` (the default), `"sum"` and `"none"
 
 * **A 0-d loss.** PyTorch returns a 0-d tensor for `"mean"` and `"sum"`, not a tensor of shape
   `(1,)`. In NumPy, `loss.sum()` gives a numpy scalar (accepted); `np.asarray(loss.sum())` a
-  0-d array (what the reference returns). `loss.sum(keepdims=True)` has shape `(1, 1)` for a 2-D input: wrong.
+  0-d array (what the reference returns). `loss.sum(keepdims=True)` has shape `(1, 1)` for a
+  2-D input: wrong.
 * **A 0-d `dout`.** In a network `dout` is usually `1.0` (the loss *is* the objective), but
   the grader sends a random 0-d array such as `array(-0.73)`: never ignore `dout`. A 0-d array
   broadcasts against anything, so `dout * grad` just works.
@@ -714,8 +715,9 @@ Without the max subtraction, a logit of $1000$ gives $e^{1000} = \infty$ and the
   their gradient is $0$:
   $\;\mathcal{L}_\text{mean} = \sum_{n \text{ kept}} \ell_n \,/\, \#\{n \text{ kept}\}$.
   Careful: indexing with $-100$ raises `IndexError` (fewer than 100 classes), and with $-1$
-  silently picks the last class. Replace ignored targets by a valid class, e.g. `np.where(keep, target, 0)`, index, then
-  multiply by the mask `keep`. (The mean over zero kept rows is `nan` in PyTorch, $0/0$.)
+  silently picks the last class. Replace ignored targets by a valid class, e.g.
+  `np.where(keep, target, 0)`, index, then multiply by the mask `keep`. (The mean over zero kept
+  rows is `nan` in PyTorch, $0/0$.)
 
 **Backward.** $\dfrac{\partial \ell_n}{\partial \mathbf{x}_n} = \operatorname{softmax}(\mathbf{x}_n)
 - \text{onehot}(k_n)$, times the row's upstream factor $g_n$: `dout[n]` for `"none"`, `dout`
