@@ -563,3 +563,17 @@ def test_bad_module_and_loss_arguments():
         bp.mse_loss(logits, np.zeros(2))
     with pytest.raises(ValueError, match="reduction"):
         bp.mse_loss(logits, np.zeros((3, 2)), reduction="avg")
+
+
+def test_a_zero_d_tensor_used_twice_accumulates_an_array():
+    """Regression (found by hypothesis in CI): two 0-d gradients add up to a NumPy scalar, which the
+    reference backward of the next op refused; the sum is kept a 0-d array."""
+    from coursekit.reference.backprop import Tensor
+
+    a = Tensor(np.array(0.5), requires_grad=True)
+    b = a.tanh()  # an inner node that receives two gradients, then runs the reference tanh backward
+    (b + b).log().backward()
+    at = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    bt = at.tanh()
+    (bt + bt).log().backward()
+    assert isinstance(a.grad, np.ndarray) and np.isclose(a.grad, at.grad.item(), rtol=1e-12)

@@ -319,8 +319,8 @@ class Tensor:
                 continue
             for parent, pg in zip(node._parents, node._backward(g)):
                 if pg is not None and parent.requires_grad:  # used twice -> gradients add up
-                    pg = np.asarray(pg)  # NumPy returns scalars for 0-d results
-                    pending[parent] = pending[parent] + pg if parent in pending else pg
+                    pg = np.asarray(pg)  # NumPy returns scalars for 0-d results (a sum of two included)
+                    pending[parent] = np.asarray(pending[parent] + pg) if parent in pending else pg
 
 
 def _topological_order(root: Tensor) -> list:
