@@ -91,6 +91,7 @@ def lab_server(tmp_path):
             proc.wait(timeout=10)
 
 
+RUN_STARTED = "() => [...document.querySelectorAll('.jp-InputPrompt')].some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
 ALL_CODE_CELLS_DONE = """() => {
     const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
     return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
@@ -103,6 +104,7 @@ def test_lab_runs_the_notebook_and_the_slider_redraws_the_plot(tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium "
                     "(apt-get install -y chromium); never `playwright install`")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import sync_playwright
 
     started = time.perf_counter()
@@ -116,8 +118,18 @@ def test_lab_runs_the_notebook_and_the_slider_redraws_the_plot(tmp_path):
             # kernel ready, then Run > Run All Cells
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                    state="attached", timeout=180_000)
-            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            # a click that lands while lab is still settling can be lost: retry until a prompt shows [*] or [n]
+            for _ in range(4):
+                page.keyboard.press("Escape")
+                page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+                try:
+                    page.wait_for_function(RUN_STARTED, timeout=30_000)
+                    break
+                except PlaywrightTimeoutError:
+                    continue
+            else:
+                pytest.fail("Run > Run All Cells did not start the notebook in 4 tries")
 
             explorer = page.locator(".widget-vbox", has_text="Activation explorer").first
             explorer.wait_for(state="visible", timeout=400_000)
