@@ -1024,7 +1024,9 @@ def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
   `param` (random gradients, zero gradients, gradients of $\pm 1000$, tiny ones of $10^{-8}$, a
   constant one) under several hyper-parameter sets, and compares **every param after every step**
   with the NumPy reference and with `torch.optim` (float64, relative tolerance $10^{-7}$). An
-  error in the first step, or one that only shows after ten, both fail.
+  error in the first step, or one that only shows after ten, both fail. Between two of your
+  steps, `check` steps a second parameter with its own state, as an optimiser does over a
+  model: state kept anywhere but in `state` gets mixed up and fails.
 
 Notation (PyTorch's documentation): $\gamma$ = `lr`, $\lambda$ = `weight_decay`, $\mu$ =
 `momentum`, $\tau$ = `dampening`, $t = 1, 2, \dots$ the step number, $g_t$ the gradient at step $t$.

@@ -241,6 +241,9 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
         hint = spec.hints.get(mode)
         if hint and row.vs_numpy == "FAIL" and row.max_abs == row.max_abs:  # a wrong value, not a crash
             msg += f"\nHint: {hint}"
+        if mode == "step" and row.max_abs == row.max_abs:
+            msg += ("\n  (between two of your steps check() steps a second parameter with its own state, as an "
+                    "optimiser does over a model: keep all that carries over in `state`, not in globals)")
         raise AssertionError(msg)
     return CheckResult(name, passed, rows)
 

@@ -656,6 +656,7 @@ def _step_cases(variants):
                 c("batch of one (1, 5), 10 steps", n((1, 5)), n((10, 1, 5)), base),
                 c("zero gradients (2, 3), 5 steps", n((2, 3)), np.zeros((5, 2, 3)), base),
                 c("large gradients (+-1000) (3, 2), 10 steps", n((3, 2)), 1000 * n((10, 3, 2)), base),
+                c("tiny gradients (+-1e-8) (2, 4), 10 steps", n((2, 4)), 1e-8 * n((10, 2, 4)), base),
             ]
             return out + [c("non-square (2, 5), 20 steps", n((2, 5)), n((20, 2, 5)), h) for h in rest]
         return [c("vector (7,), 30 steps", n(7), n((30, 7)), h) for h in variants] + [

@@ -135,14 +135,7 @@ def run_case(forward, backward, mode, args, kwargs, dout=None, cache=None, *, tr
             if mode == "forward":
                 value = forward(*args, **kwargs)
             elif mode == "step":  # an update rule, over a sequence of gradients: the trajectory of params
-                param, state, value = args[0], None, []
-                for grad in args[1]:
-                    ret = forward(param, grad, state, **kwargs)
-                    if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
-                        raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
-                    param, state = ret
-                    value.append(_sanitize(param))
-                value = np.stack(value) if all(isinstance(v, np.ndarray) for v in value) else value[0]
+                value = _run_steps(forward, args[0], args[1], kwargs)
             else:
                 if forward is not None:
                     res["stage"] = "forward (to make the cache)"
@@ -157,6 +150,25 @@ def run_case(forward, backward, mode, args, kwargs, dout=None, cache=None, *, tr
         res["error"] = (type(e).__name__, str(e)[:500], _student_traceback(e))
     res["inputs_after"] = [_sanitize(a) for a in args] + [_sanitize(dout)]
     return res
+
+
+def _run_steps(step, param, grads, kwargs):
+    """The trajectory of `param` under an update rule, shape (steps, *param.shape).
+
+    A second parameter (the first one reversed and scaled, with its own gradients) takes its step
+    after each step of the first, as in an optimiser over a model's parameters: a rule that keeps
+    its state anywhere but in `state` (a global, a default argument) mixes the two and fails.
+    """
+    states, value = [None, None], []
+    params = [param, -0.5 * param[..., ::-1] if isinstance(param, np.ndarray) else param]
+    for grad in grads:
+        for k, g in enumerate((grad, 2.0 * grad[..., ::-1] if isinstance(grad, np.ndarray) else grad)):
+            ret = step(params[k], g, states[k], **kwargs)
+            if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
+                raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
+            params[k], states[k] = ret
+        value.append(_sanitize(params[0]))
+    return np.stack(value) if all(isinstance(v, np.ndarray) for v in value) else value[0]
 
 
 def _student_traceback(e) -> str:

@@ -81,6 +81,33 @@ def test_a_correct_update_rule_passes_against_torch_optim(name, capfd):
     assert err == "" and "torch.optim" in out
 
 
+@pytest.mark.parametrize("name", sorted(ops.STEPS))
+def test_an_update_rule_keeping_its_state_in_a_global_fails(name):
+    """Each visible case passes when run alone; check() steps a second parameter in between."""
+    right, kept = STUDENT[f"{name}_step"], {}
+
+    def global_state(param, grad, state=None, **hyper):
+        if state is None:
+            kept.clear()
+        param, kept["state"] = right(param, grad, kept.get("state"), **hyper)
+        return param, {}
+
+    msg = _fails(f"{name}_step", global_state, r"param: .* differ")
+    assert "second parameter with its own state" in msg
+
+
+def test_eps_inside_the_square_root_fails_on_a_visible_case():
+    def adam_eps_inside(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                        amsgrad=False):
+        t, m, v = (0, 0.0, 0.0) if state is None else state
+        m = betas[0] * m + (1 - betas[0]) * grad
+        v = betas[1] * v + (1 - betas[1]) * grad * grad
+        m_hat, v_hat = m / (1 - betas[0] ** (t + 1)), v / (1 - betas[1] ** (t + 1))
+        return param - lr * m_hat / np.sqrt(v_hat + eps), (t + 1, m, v)
+
+    _fails("adam_step", adam_eps_inside, r"tiny gradients")
+
+
 def test_wrong_update_rules_fail():
     def sgd_no_momentum(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,
                         weight_decay=0.0):
