@@ -54,6 +54,15 @@ KWARGS = {
     "gelu": lambda x: st.fixed_dictionaries(
         {}, optional={"approximate": st.sampled_from(["none", "tanh"])}
     ),
+    "dropout": lambda x: st.fixed_dictionaries(
+        {"seed": seeds()},
+        optional={"p": st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]), "training": st.booleans()},
+    ),
+    "flatten": lambda x: st.integers(-x.ndim, x.ndim - 1).flatmap(
+        lambda s: st.fixed_dictionaries(
+            {"start_dim": st.just(s), "end_dim": st.integers(s % x.ndim, x.ndim - 1)}
+        )
+    ),
 }
 
 
@@ -130,8 +139,86 @@ def two_layer_mlp_inputs(draw, spec):
                                "b2": arr((c,)), "target": target})
 
 
+@st.composite
+def _window(draw, size_hw, kernel_max=3, dilation=True):
+    """kernel, stride, padding, dilation pairs (or ints) whose window fits an image of size_hw."""
+    k = (draw(st.integers(1, kernel_max)), draw(st.integers(1, kernel_max)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilation else (1, 1)
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    p = tuple(draw(st.integers(0, kk // 2)) for kk in k)
+    fits = all(size_hw[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1 >= 0 for a in (0, 1))
+    if not fits:  # shrink to a window that fits: kernel 1, no padding
+        k, d, p = (1, 1), (1, 1), (0, 0)
+    as_int = draw(st.booleans())
+    pick = (lambda v: v[0] if v[0] == v[1] and as_int else v)  # noqa: E731 - ints where a pair is equal
+    return pick(k), pick(s), pick(p), pick(d)
+
+
+@st.composite
+def conv2d_inputs(draw, spec):
+    """x (N, C, H, W), weight (F, C, kH, kW), bias (F,) or None, with stride/padding/dilation."""
+    n, c, f = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    padding = draw(st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2))))
+    dilation = draw(st.one_of(st.integers(1, 2), st.tuples(st.integers(1, 2), st.integers(1, 2))))
+    pad, dil = (padding,) * 2 if isinstance(padding, int) else padding, (dilation,) * 2 if isinstance(dilation, int) \
+        else dilation
+    if h + 2 * pad[0] < dil[0] * (kh - 1) + 1 or w + 2 * pad[1] < dil[1] * (kw - 1) + 1:
+        kh, kw, dilation = 1, 1, 1  # the window must fit
+    x = draw(arrays((n, c, h, w)))
+    weight = draw(hnp.arrays(np.float64, (f, c, kh, kw), elements=st.floats(-3, 3, width=64)))
+    bias = draw(st.one_of(st.none(), arrays((f,))))
+    return Case("hypothesis", {"x": x, "weight": weight, "bias": bias},
+                {"stride": stride, "padding": padding, "dilation": dilation})
+
+
+@st.composite
+def pool_inputs(draw, spec):
+    """x (N, C, H, W) and a pooling window that fits; ties drawn often (values from `values`)."""
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 7)), draw(st.integers(1, 7)))
+    kernel, stride, padding, dilation = draw(_window(shape[2:], dilation=spec.name == "max_pool2d"))
+    kw = {"kernel_size": kernel, "stride": draw(st.sampled_from([None, stride])), "padding": padding}
+    if spec.name == "max_pool2d":
+        kw["dilation"] = dilation
+        size_ok = all(shape[2 + a] + 2 * (padding if isinstance(padding, int) else padding[a])
+                      >= (dilation if isinstance(dilation, int) else dilation[a])
+                      * ((kernel if isinstance(kernel, int) else kernel[a]) - 1) + 1 for a in (0, 1))
+        if not size_ok:  # the window must fit
+            kw.update(kernel_size=1, dilation=1, padding=0)
+    else:
+        kw["count_include_pad"] = draw(st.booleans())
+    return Case("hypothesis", {"x": draw(arrays(shape))}, kw)
+
+
+@st.composite
+def batch_norm_inputs(draw, spec):
+    """x (N, C[, L[, W]]) with more than one value per channel; weight, bias, running stats or None."""
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=5))
+    training = draw(st.booleans())
+    if training and np.prod(shape) // shape[1] < 2:
+        shape = (2,) + shape[1:]
+    c = shape[1]
+    x = draw(hnp.arrays(np.float64, shape, elements=st.floats(-100, 100, width=64)))
+    opt = lambda strat: draw(st.one_of(st.none(), strat))  # noqa: E731
+    small = hnp.arrays(np.float64, (c,), elements=st.floats(-3, 3, width=64))
+    stats = not training or draw(st.booleans())
+    return Case("hypothesis", {
+        "x": x, "weight": opt(small), "bias": opt(small),
+        "running_mean": draw(small) if stats else None,
+        "running_var": draw(hnp.arrays(np.float64, (c,), elements=st.floats(0.1, 4, width=64))) if stats else None,
+    }, {"training": training, "momentum": draw(st.sampled_from([0.1, 0.5, 1.0])),
+        "eps": draw(st.sampled_from([1e-5, 1e-3]))})
+
+
 INPUTS = {
     "linear": linear_inputs,
+    "conv2d": conv2d_inputs,
+    "conv2d_naive": conv2d_inputs,
+    "max_pool2d": pool_inputs,
+    "avg_pool2d": pool_inputs,
+    "batch_norm": batch_norm_inputs,
     "two_layer_mlp": two_layer_mlp_inputs,
     **{name: pair_loss_inputs for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
                                            "binary_cross_entropy_with_logits")},

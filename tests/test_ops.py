@@ -205,7 +205,10 @@ def test_reference_keeps_the_input_dtype(spec, dtype):
 
 # ---------------------------------------------------------------- numerical stability
 
-UNARY = [pytest.param(s, id=s.name) for s in REGISTRY.values() if tuple(s.inputs) == ("x",)]
+# elementwise and row-wise ops of one array (pooling needs a window, dropout a seed: their large
+# magnitudes are among their registry cases)
+UNARY = [pytest.param(s, id=s.name) for s in REGISTRY.values()
+         if tuple(s.inputs) == ("x",) and s.chapter == "02_activations"]
 HUGE = np.array(
     [[-1000.0, 1000.0], [1000.0, -1000.0], [-1000.0, -1000.0], [1000.0, 1000.0], [0.0, 1000.0]]
 )

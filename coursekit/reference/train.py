@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import numbers
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,8 +27,8 @@ from .losses import (
 from .neurons import linear_backward, linear_forward
 from .optim import Optimizer
 
-__all__ = ["Standardizer", "accuracy", "confusion_matrix", "fit", "init_mlp", "minibatches",
-           "mlp_backward", "mlp_forward", "mlp_loss", "precision_recall_f1", "predict"]
+__all__ = ["Model", "Standardizer", "accuracy", "confusion_matrix", "fit", "init_mlp", "minibatches",
+           "mlp_backward", "mlp_forward", "mlp_loss", "mlp_model", "precision_recall_f1", "predict"]
 
 
 # ------------------------------------------------------------------ the MLP
@@ -103,6 +105,20 @@ def mlp_loss(params, x, y, l2=0.0, activation="relu"):
             loss += float(pen)
             grads[i] = grads[i] + l2_penalty_backward(np.asarray(1.0), pen_cache)
     return loss, grads
+
+
+class Model(NamedTuple):
+    """A network `fit` can train: forward(params, x) -> (logits, cache) and
+    loss(params, x, y, l2=0.0) -> (mean cross-entropy + penalty as a float, grads like params)."""
+
+    forward: Callable
+    loss: Callable
+
+
+def mlp_model(activation="relu") -> Model:
+    """The MLP of this module with the given hidden activation, as a `Model`."""
+    return Model(lambda params, x: mlp_forward(params, x, activation),
+                 lambda params, x, y, l2=0.0: mlp_loss(params, x, y, l2=l2, activation=activation))
 
 
 def predict(params, x, activation="relu"):
@@ -227,14 +243,15 @@ def precision_recall_f1(y_true, y_pred, num_classes, average="macro"):
 # ------------------------------------------------------------------ training loop
 
 def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None, schedule=None,
-        l2=0.0, X_test=None, y_test=None, activation="relu", seed=0, progress=False, callback=None):
-    """Train the MLP with mini-batches; return (new params, history).
+        l2=0.0, X_test=None, y_test=None, activation="relu", seed=0, progress=False, callback=None, model=None):
+    """Train the MLP (or another `Model`, e.g. `cnn.CNN`) with mini-batches; return (new params, history).
 
     optimizer: a name of `coursekit.reference.optim.OPTIMIZERS` with its keyword `hyper`
     (e.g. {"lr": 1e-3}), or an object with `.step(params, grads) -> params` and `.lr` like `Optimizer`;
     schedule: a function epoch -> lr (applied at the start of each epoch);
-    l2: L2 penalty in the loss. progress: a tqdm.auto bar over the epochs. callback(epoch, history)
-    after each epoch (a live plot, say). The mini-batch order comes from `seed`.
+    l2: L2 penalty in the loss. model: a `Model` (default: the MLP with `activation`).
+    progress: a tqdm.auto bar over the epochs. callback(epoch, history) after each epoch (a live plot, say).
+    The mini-batch order comes from `seed`.
 
     history: lists per epoch "train_loss" (mean over the epoch's batches), "train_acc",
     "test_loss", "test_acc" (with X_test), "lr"; per step "step_loss"; "time": seconds spent
@@ -243,6 +260,7 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     opt = optimizer if hasattr(optimizer, "step") else Optimizer(optimizer, **(hyper or {}))
+    model = model or mlp_model(activation)
     rng = np.random.default_rng(seed)
     params = [np.array(p, dtype=np.float64) for p in params]
     hist = {"epoch": [], "train_loss": [], "train_acc": [], "test_loss": [], "test_acc": [], "lr": [],
@@ -259,16 +277,16 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
             opt.lr = schedule(epoch - 1)
         losses = []
         for xb, yb in minibatches(X, y, batch_size, rng=rng):
-            loss, grads = mlp_loss(params, xb, yb, l2=l2, activation=activation)
+            loss, grads = model.loss(params, xb, yb, l2=l2)
             params = opt.step(params, grads)
             losses.append(loss)
         hist["step_loss"] += losses
         hist["epoch"].append(epoch)
         hist["lr"].append(opt.lr)
         hist["train_loss"].append(float(np.mean(losses)))
-        hist["train_acc"].append(accuracy(y, predict(params, X, activation)))
+        hist["train_acc"].append(accuracy(y, model.forward(params, X)[0]))
         if X_test is not None:
-            logits, _ = mlp_forward(params, X_test, activation)
+            logits, _ = model.forward(params, X_test)
             hist["test_loss"].append(float(cross_entropy_forward(logits, y_test)[0]))
             hist["test_acc"].append(accuracy(y_test, logits))
         hist["time"] += time.perf_counter() - start
