@@ -1256,8 +1256,218 @@ learning-rate schedules. Then give the MLP of the lecture your `sgd_step` with N
 """),
 ]
 
+# ------------------------------------------------------------------------------------ 06 CNN
+
+PAIR = '''
+def pair(v):
+    """An int or a pair as (height, width): pair(3) -> (3, 3), pair((2, 1)) -> (2, 1)."""
+    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
+'''
+
+CNN = [
+    md(r"""
+# Assignment 06 — Convolution and max pooling, forward and backward
+
+You will write the two layers that make a network convolutional, as loops first (the clearest way
+to be right), with the exact semantics of PyTorch:
+
+| function | PyTorch | points |
+|---|---|---|
+| `conv2d_forward(x, weight, bias, stride, padding, dilation)` | `F.conv2d` | 4 |
+| `conv2d_backward(dout, cache)` → `(dx, dweight, dbias)` | autograd of `F.conv2d` | 5 |
+| `max_pool2d_forward(x, kernel_size, stride, padding, dilation)` | `F.max_pool2d` | 3 |
+| `max_pool2d_backward(dout, cache)` → `dx` | autograd of `F.max_pool2d` | 3 |
+
+Layouts are PyTorch's: images `x` are **NCHW** `(N, C_in, H, W)`, a conv weight is
+`(C_out, C_in, kH, kW)`. `stride`, `padding`, `dilation` and `kernel_size` are an int or a pair
+`(height, width)`: the read-only cell below defines `pair(v)`, which turns either into a pair.
+
+Four loops (image, filter, output row, output column) are fast enough here: the graded cases are
+small (the largest is `(2, 8, 6, 6) * (16, 8, 3, 3)`). A vectorised answer is welcome too.
+"""),
+    md(RULES),
+    setup(SETUP.format(extra=PAIR.strip("\n"))),
+    md(r"""
+## 1. `conv2d_forward`
+
+For every image $n$, filter $f$ and output position $(i, j)$, the output is the dot product of the
+filter with the window of the (padded) image under it, plus the filter's bias:
+
+$$ \text{out}[n, f, i, j] = b[f] + \sum_{c, p, q} x_{\text{pad}}[n,\, c,\, i\,s_h + p\,d_h,\, j\,s_w + q\,d_w]
+   \; w[f, c, p, q] $$
+
+* **Padding** adds `padding` zeros on **both** sides of each spatial axis:
+  `np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))`.
+* **Stride** $s$: the window moves $s$ pixels between two outputs.
+* **Dilation** $d$: the kernel's taps are $d$ pixels apart (with $d = 1$, a plain
+  $k_H \times k_W$ window). As slices:
+  `xp[n, :, i*sh : i*sh + dh*(kH-1) + 1 : dh, j*sw : j*sw + dw*(kW-1) + 1 : dw]`.
+* **Output size** along each axis (integer division):
+  $\;O = \big\lfloor (H + 2p - d\,(k - 1) - 1) / s \big\rfloor + 1$.
+* `bias` may be `None`: then add nothing.
+* Deep learning's "convolution" is a **cross-correlation**: the kernel is *not* flipped (the
+  textbook convolution flips it; PyTorch does not).
+* Return `(out, cache)`; your backward receives this cache.
+"""),
+    answer("conv2d_forward", '''
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D convolution (cross-correlation) like torch.nn.functional.conv2d.
+
+    x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None.
+    stride, padding, dilation: an int or a pair (height, width).
+    Returns (out, cache): out is (N, C_out, OH, OW), cache whatever conv2d_backward needs.
+    """
+    ### BEGIN SOLUTION
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    n_img, _, h, w = x.shape
+    n_f, _, kh, kw = weight.shape
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out = np.zeros((n_img, n_f, oh, ow))
+    for n in range(n_img):
+        for f in range(n_f):
+            for i in range(oh):
+                for j in range(ow):
+                    window = xp[n, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                    out[n, f, i, j] = np.sum(window * weight[f])
+            if bias is not None:
+                out[n, f] += bias[f]
+    cache = (x, weight, bias, (sh, sw), (ph, pw), (dh, dw))
+    return out, cache
+    ### END SOLUTION
+'''),
+    test("conv2d_forward", 4),
+    md(r"""
+## 2. `conv2d_backward`
+
+Run the forward's loops again. The output $\text{out}[n, f, i, j]$ was made from one window and
+one filter, so its gradient $\text{dout}[n, f, i, j]$ flows back to both:
+
+* the window's pixels: `dx_pad[n, :, <window slices>] += dout[n, f, i, j] * weight[f]`
+* the filter: `dweight[f] += dout[n, f, i, j] * <the window>`
+* the bias: `dbias[f]` is the sum of `dout[:, f]` over images and positions.
+
+Use `+=`: windows **overlap** (stride smaller than the kernel), and a pixel collects a
+contribution from every window that covers it. Compute `dx` on the padded image, then **crop** the
+padding off (`dx_pad[:, :, ph:ph + H, pw:pw + W]`): `dx` has the shape of `x`. `dbias` is `None`
+when the forward had no bias.
+"""),
+    answer("conv2d_backward", '''
+def conv2d_backward(dout, cache):
+    """Gradients of conv2d_forward.
+
+    dout: (N, C_out, OH, OW); cache: what your conv2d_forward returned.
+    Returns (dx, dweight, dbias) with the shapes of x, weight, bias (dbias None without bias).
+    """
+    ### BEGIN SOLUTION
+    x, weight, bias, (sh, sw), (ph, pw), (dh, dw) = cache
+    n_img, _, h, w = x.shape
+    n_f, _, kh, kw = weight.shape
+    _, _, oh, ow = dout.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros(xp.shape)
+    dweight = np.zeros(weight.shape)
+    for n in range(n_img):
+        for f in range(n_f):
+            for i in range(oh):
+                for j in range(ow):
+                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                    dxp[n, :, rows, cols] += dout[n, f, i, j] * weight[f]
+                    dweight[f] += dout[n, f, i, j] * xp[n, :, rows, cols]
+    dx = dxp[:, :, ph:ph + h, pw:pw + w]
+    dbias = None if bias is None else dout.sum(axis=(0, 2, 3))
+    return dx, dweight, dbias
+    ### END SOLUTION
+'''),
+    test("conv2d_backward", 5, forward="conv2d_forward"),
+    md(r"""
+## 3. `max_pool2d_forward`
+
+Each output is the **maximum** of its window, channel by channel (no weights, no mixing of
+channels). Same window geometry as the convolution, with two differences:
+
+* `stride=None` means `stride = kernel_size` (windows side by side, not overlapping).
+* Padding counts as $-\infty$, never as 0: a window over negative values must not return 0.
+  PyTorch allows `padding` up to half the kernel size, so every window holds a real pixel.
+
+Save in the cache what the backward needs to know **which** pixel won each window.
+"""),
+    answer("max_pool2d_forward", '''
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):
+    """Max pooling like torch.nn.functional.max_pool2d.
+
+    x: (N, C, H, W). kernel_size, stride (None: = kernel_size), padding, dilation: an int or
+    a pair. Returns (out, cache): out is (N, C, OH, OW), cache whatever max_pool2d_backward needs.
+    """
+    ### BEGIN SOLUTION
+    kh, kw = pair(kernel_size)
+    sh, sw = (kh, kw) if stride is None else pair(stride)
+    (ph, pw), (dh, dw) = pair(padding), pair(dilation)
+    n_img, n_c, h, w = x.shape
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    out = np.zeros((n_img, n_c, oh, ow))
+    winner = np.zeros((n_img, n_c, oh, ow, 2), dtype=int)  # (row, column) in xp of each maximum
+    for n in range(n_img):
+        for c in range(n_c):
+            for i in range(oh):
+                for j in range(ow):
+                    window = xp[n, c, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                    p, q = np.unravel_index(np.argmax(window), window.shape)  # the first maximum
+                    out[n, c, i, j] = window[p, q]
+                    winner[n, c, i, j] = (i * sh + p * dh, j * sw + q * dw)
+    cache = (x.shape, (ph, pw), winner)
+    return out, cache
+    ### END SOLUTION
+'''),
+    test("max_pool2d_forward", 3),
+    md(r"""
+## 4. `max_pool2d_backward`
+
+The maximum passes its gradient to the pixel that won, and to no other: each
+$\text{dout}[n, c, i, j]$ goes to the winner of window $(i, j)$; the other pixels of the window get
+nothing from it. Where windows overlap, a pixel can win several windows: add up (`+=`).
+
+**Ties.** When several pixels of a window hold the maximum, PyTorch gives the whole gradient to
+the **first** of them in row-major order (scanning the window row by row, left to right): not a
+share to each, not to the last. `np.argmax` also returns the first maximum.
+"""),
+    answer("max_pool2d_backward", '''
+def max_pool2d_backward(dout, cache):
+    """Gradient of max_pool2d_forward.
+
+    dout: (N, C, OH, OW); cache: what your max_pool2d_forward returned.
+    Returns dx with the shape of x.
+    """
+    ### BEGIN SOLUTION
+    (n_img, n_c, h, w), (ph, pw), winner = cache
+    dxp = np.zeros((n_img, n_c, h + 2 * ph, w + 2 * pw))
+    _, _, oh, ow = dout.shape
+    for n in range(n_img):
+        for c in range(n_c):
+            for i in range(oh):
+                for j in range(ow):
+                    r, col = winner[n, c, i, j]
+                    dxp[n, c, r, col] += dout[n, c, i, j]
+    return dxp[:, :, ph:ph + h, pw:pw + w]
+    ### END SOLUTION
+'''),
+    test("max_pool2d_backward", 3, forward="max_pool2d_forward"),
+    md(r"""
+## What next
+
+Open `notebooks/06_cnn.ipynb`: time your loops against the vectorised reference (*im2col*: gather
+every window into a row of a matrix, then one matrix product) and against `F.conv2d`, and train
+the chapter's CNN (conv → relu → max pool → linear) on the 8×8 digits.
+"""),
+]
+
+
 ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES, "04_backprop": BACKPROP,
-               "05_gradient_descent": GRADIENT_DESCENT}
+               "05_gradient_descent": GRADIENT_DESCENT, "06_cnn": CNN}
 
 
 def main(argv=None) -> int:

@@ -26,6 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import (
+    MUTANTS,
     ROOT,
     answers,
     coursekit_cmd,
@@ -38,11 +39,17 @@ from pipeline_helpers import (
     submit,
 )
 
-ASSIGNMENTS = ("01_neurons", "02_activations", "03_losses", "04_backprop", "05_gradient_descent")
-# the first graded function of each: its failure message is in the unsolved release's feedback
-FIRST_FUNCTION = {"01_neurons": "linear_forward", "02_activations": "sigmoid_forward",
-                  "03_losses": "mse_loss_forward",
-                  "04_backprop": "two_layer_mlp_forward", "05_gradient_descent": "sgd_step"}
+ASSIGNMENTS = tuple(sorted(p.name for p in (ROOT / "assignments" / "source").iterdir() if p.is_dir()))
+assert ASSIGNMENTS and all((MUTANTS / a).is_dir() for a in ASSIGNMENTS), "every assignment needs tests/mutants/<name>"
+
+
+def _first_function(assignment):
+    """The first graded function: its failure message is in the unsolved release's feedback."""
+    nb = nbformat.read(ROOT / "assignments" / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return next(c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+
+
+FIRST_FUNCTION = {a: _first_function(a) for a in ASSIGNMENTS}
 STUDENT_TIMEOUT = 150  # the driver's per-student limit in these runs (a normal student takes < 15 s)
 
 

@@ -1,0 +1,22 @@
+"""The stride left out of the output size (H + 2p - k + 1 for any stride): too many outputs, windows off the end."""
+# lose: test_conv2d_forward
+
+# ---- conv2d_forward
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    n_img, _, h, w = x.shape
+    n_f, _, kh, kw = weight.shape
+    oh = h + 2 * ph - dh * (kh - 1)
+    ow = w + 2 * pw - dw * (kw - 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out = np.zeros((n_img, n_f, oh, ow))
+    for n in range(n_img):
+        for f in range(n_f):
+            for i in range(oh):
+                for j in range(ow):
+                    window = xp[n, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                    if window.shape[1:] == weight.shape[2:]:
+                        out[n, f, i, j] = np.sum(window * weight[f])
+            if bias is not None:
+                out[n, f] += bias[f]
+    return out, (x, weight, bias, (sh, sw), (ph, pw), (dh, dw))
