@@ -17,7 +17,7 @@ help:
 	@echo "make autograde ASSIGNMENT=01_neurons   grade collected submissions"
 	@echo "make feedback  ASSIGNMENT=01_neurons   write feedback HTML"
 	@echo "make export     grades as CSV"
-	@echo "make bench      reference vs PyTorch timings, MLP time to 97% on digits"
+	@echo "make bench      reference vs PyTorch timings, MLP and CNN time to 97% on digits"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

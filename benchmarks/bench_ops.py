@@ -46,6 +46,7 @@ COLUMNS = (
     "ref bwd ms",
     "torch bwd ms",
     "bwd ratio",
+    "fwd+bwd ratio",
 )
 SEED = 0
 
@@ -81,11 +82,12 @@ def _cast(a, dtype):
     return a.astype(dtype)
 
 
-def _tensor(torch, a, dtype):
+def _tensor(torch, a, dtype, grad=True):
+    """A tensor of `a`; float inputs require grad when `grad` (not running statistics, targets)."""
     if a is None:
         return None
     if a.dtype.kind == "f":
-        return torch.tensor(a, dtype=getattr(torch, dtype), requires_grad=True)
+        return torch.tensor(a, dtype=getattr(torch, dtype), requires_grad=grad)
     return torch.as_tensor(a.astype(np.int64) if a.dtype.kind in "iu" else a)
 
 
@@ -102,7 +104,7 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
     ref_fwd = timeit(lambda _: spec.forward(*args, **kw), repeat=repeat, warmup=warmup)
     ref_bwd = timeit(lambda _: spec.backward(dout, cache), repeat=repeat, warmup=warmup)
 
-    leaves = [_tensor(torch, a, dtype) for a in args]
+    leaves = [_tensor(torch, a, dtype, n in spec.grad_inputs) for n, a in zip(spec.inputs, args)]
     grad_leaves = [t for t in leaves if t is not None and t.requires_grad]
     tdout = torch.from_numpy(dout)
 
@@ -138,10 +140,29 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
         "ref_bwd_ms": ms["ref_bwd"]["min"],
         "torch_bwd_ms": ms["torch_bwd"]["min"],
         "bwd_ratio": ms["ref_bwd"]["min"] / ms["torch_bwd"]["min"],
+        "fwd+bwd_ratio": (ms["ref_fwd"]["min"] + ms["ref_bwd"]["min"])
+        / (ms["torch_fwd"]["min"] + ms["torch_bwd"]["min"]),
         "median_ms": {k: v["median"] for k, v in ms.items()},
         # the reference should keep the input's precision; anything else makes float32 rows unfair
         "ref_dtypes": sorted({str(out.dtype)} | {str(g.dtype) for g in grads if g is not None}),
     }
+
+
+def bench_naive(spec, fast, dtype: str, *, repeat: int, warmup: int) -> dict:
+    """Forward + backward of a naive op (`conv2d_naive`) vs its vectorised twin (`conv2d`), both on the
+    naive op's (small) bench case: the lesson in vectorisation, in numbers."""
+    case = spec.bench(np.random.default_rng(SEED))
+    args = [_cast(a, dtype) for a in spec.args(case)]
+    times = {}
+    for s in (spec, fast):
+        out, cache = s.forward(*args, **case.kwargs)
+        dout = spec.dout(case, out).astype(dtype)
+        t = timeit(lambda _, s=s, dout=dout: s.backward(dout, s.forward(*args, **case.kwargs)[1]),
+                   repeat=repeat, warmup=warmup)
+        times[s.name] = 1e3 * t["min"]
+    return {"op": spec.name, "vs": fast.name, "dtype": dtype, "case": case.label,
+            "naive_ms": times[spec.name], "vectorised_ms": times[fast.name],
+            "ratio": times[spec.name] / times[fast.name]}
 
 
 def format_table(rows) -> str:
@@ -243,6 +264,15 @@ def main(argv=None) -> list:
             rows.append(row)
             print(f"  {name} {dtype}: done", file=sys.stderr, flush=True)
     print(format_table(rows))
+    naive = [bench_naive(ops.REGISTRY[n], ops.REGISTRY[n[: -len("_naive")]], d, repeat=max(1, args.repeat // 3),
+                         warmup=min(args.warmup, 1))
+             for n in args.names if n.endswith("_naive") and n[: -len("_naive")] in ops.REGISTRY
+             for d in args.dtype_list]
+    if naive:
+        print("\nnaive loops vs vectorised, forward + backward on the naive op's bench case:")
+        for r in naive:
+            print(f"  {r['op']} / {r['vs']} {r['dtype']}: {r['naive_ms']:.1f} ms / {r['vectorised_ms']:.2f} ms "
+                  f"= {r['ratio']:.0f}x  ({r['case']})")
     off = [
         f"{r['op']} {r['dtype']} (reference returned {', '.join(r['ref_dtypes'])})"
         for r in rows
@@ -278,7 +308,7 @@ def main(argv=None) -> list:
             "units": "ms",
             "ratio": "reference time / PyTorch time; < 1 means NumPy is faster",
         }
-        path.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+        path.write_text(json.dumps({"meta": meta, "results": rows, "naive_vs_vectorised": naive}, indent=2) + "\n")
         print(f"\nwrote {path}")
     return rows
 

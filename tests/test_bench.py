@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,15 @@ def test_every_registered_op_benchmarks(bench, capsys):
     from coursekit.ops import REGISTRY
 
     bench.main(["--quick"])
-    table = parse_table(capsys.readouterr().out)
+    text = capsys.readouterr().out
+    table = parse_table(text)
     assert {r["op"] for r in table} == set(REGISTRY)
-    assert all(math.isfinite(float(r[col])) for r in table for col in TIMES)
+    assert all(math.isfinite(float(r[col])) for r in table for col in TIMES + ("fwd+bwd ratio",))
+    # every naive op is also timed against its vectorised twin
+    naive = re.findall(r"^  (\w+)_naive / (\w+) (float\d+): ([\d.]+) ms / ([\d.]+) ms = (\d+)x", text, re.M)
+    expected = {(n[: -len("_naive")], d) for n in REGISTRY if n.endswith("_naive") for d in ("float64", "float32")}
+    assert expected and {(a, d) for a, b, d, *_ in naive if a == b} == expected
+    assert all(float(t_naive) > 0 and float(t_fast) > 0 for *_, t_naive, t_fast, _ in naive)
 
 
 def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
@@ -104,12 +111,13 @@ def test_unknown_op_is_an_error(bench, capsys):
     assert "unknown op(s) nope" in capsys.readouterr().err
 
 
-def test_training_benchmark_reports_both_models(capsys):
+def test_training_benchmark_reports_every_model(capsys):
     spec = importlib.util.spec_from_file_location("bench_training", BENCH.parent / "bench_training.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     rows = module.main(["--target", "0.5", "--epochs", "3"])
-    assert set(rows) == {"numpy float64", "torch float32", "torch float64"}
+    assert set(rows) == {f"{m} {lib} {dt}" for m in ("mlp", "cnn") for lib, dt in
+                         (("numpy", "float64"), ("torch", "float32"), ("torch", "float64"))}
     for r in rows.values():  # 50% is reached in the first epochs: a finite time, no speed claim
         assert r["epoch"] is not None and math.isfinite(r["time"]) and r["time"] > 0 and r["acc"] >= 0.5
     assert "time to 50% test accuracy" in capsys.readouterr().out
