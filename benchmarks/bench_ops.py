@@ -100,13 +100,14 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
     kw = case.kwargs
 
     out, cache = spec.forward(*args, **kw)
-    dout = spec.dout(case, out).astype(dtype)
+    douts = tuple(d.astype(dtype) for d in spec.outs_of(spec.dout(case, out)))  # one per output
+    dout = douts if spec.multi else douts[0]
     ref_fwd = timeit(lambda _: spec.forward(*args, **kw), repeat=repeat, warmup=warmup)
-    ref_bwd = timeit(lambda _: spec.backward(dout, cache), repeat=repeat, warmup=warmup)
+    ref_bwd = timeit(lambda _: spec.call_backward(dout, cache), repeat=repeat, warmup=warmup)
 
     leaves = [_tensor(torch, a, dtype, n in spec.grad_inputs) for n, a in zip(spec.inputs, args)]
     grad_leaves = [t for t in leaves if t is not None and t.requires_grad]
-    tdout = torch.from_numpy(dout)
+    tdouts = [torch.from_numpy(d) for d in douts]
 
     def torch_out():  # an op with intermediates returns (out, {name: tensor})
         out = spec.torch(*leaves, **kw)
@@ -118,7 +119,8 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
         return torch_out()
 
     torch_fwd = timeit(lambda _: torch_out(), repeat=repeat, warmup=warmup)
-    torch_bwd = timeit(lambda y: y.backward(tdout), fresh_forward, repeat=repeat, warmup=warmup)
+    torch_bwd = timeit(lambda y: torch.autograd.backward(list(spec.outs_of(y)), tdouts), fresh_forward,
+                       repeat=repeat, warmup=warmup)
 
     ms = {
         k: {s: 1e3 * v for s, v in t.items()}
@@ -129,7 +131,7 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
             ("torch_bwd", torch_bwd),
         )
     }
-    grads = spec.grads_of(spec.backward(dout, cache))
+    grads = spec.grads_of(spec.call_backward(dout, cache))
     return {
         "op": spec.name,
         "dtype": dtype,
@@ -144,7 +146,7 @@ def bench_op(spec, dtype: str, *, repeat: int, warmup: int) -> dict:
         / (ms["torch_fwd"]["min"] + ms["torch_bwd"]["min"]),
         "median_ms": {k: v["median"] for k, v in ms.items()},
         # the reference should keep the input's precision; anything else makes float32 rows unfair
-        "ref_dtypes": sorted({str(out.dtype)} | {str(g.dtype) for g in grads if g is not None}),
+        "ref_dtypes": sorted({str(a.dtype) for a in (*spec.outs_of(out), *grads) if a is not None}),
     }
 
 

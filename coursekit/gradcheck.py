@@ -6,11 +6,19 @@ import numpy as np
 from .compare import Report, compare
 
 
-def numerical_gradient(f, x: np.ndarray, dout: np.ndarray, *, eps: float = 1e-6,
+def _dot(out, dout) -> float:
+    """sum(out * dout); for an op of several outputs, both are tuples and the sums add up."""
+    if isinstance(dout, tuple):
+        return sum(float(np.sum(o * d)) for o, d in zip(out, dout))
+    return float(np.sum(out * dout))
+
+
+def numerical_gradient(f, x: np.ndarray, dout, *, eps: float = 1e-6,
                        max_coords: int | None = 64, rng=None):
     """d/dx of sum(f(x) * dout), by central differences at up to `max_coords` coordinates.
 
-    f: x -> array shaped like dout (x is perturbed in a private copy, never in place).
+    f: x -> array shaped like dout (or a tuple of arrays, with dout a tuple of their upstream
+    gradients); x is perturbed in a private copy, never in place.
     Returns (flat indices, gradient values at those indices).
     """
     x = np.array(x, dtype=np.float64)  # private copy
@@ -24,15 +32,15 @@ def numerical_gradient(f, x: np.ndarray, dout: np.ndarray, *, eps: float = 1e-6,
         old = flat[i]
         h = eps * max(1.0, abs(old))
         flat[i] = old + h
-        plus = float(np.sum(f(x) * dout))
+        plus = _dot(f(x), dout)
         flat[i] = old - h
-        minus = float(np.sum(f(x) * dout))
+        minus = _dot(f(x), dout)
         flat[i] = old
         grad[k] = (plus - minus) / (2 * h)
     return idx, grad
 
 
-def gradcheck(forward, inputs: dict, analytic: dict, dout: np.ndarray, *, kwargs=None, eps: float = 1e-6,
+def gradcheck(forward, inputs: dict, analytic: dict, dout, *, kwargs=None, eps: float = 1e-6,
               atol: float = 1e-6, rtol: float = 1e-5, max_coords: int | None = 64, seed: int = 0) -> dict:
     """Compare analytic gradients with numerical ones for every float input of `forward`.
 

@@ -82,6 +82,13 @@ def _expected_parts(spec, mode, value):
         if not (isinstance(value, (tuple, list)) and len(value) == 2):
             return None, (f"{spec.name}_forward should return (out, cache): the output array and whatever your "
                           f"backward needs; it returned {_describe(value)}")
+        if spec.multi:
+            outs = value[0]
+            if not (isinstance(outs, (tuple, list)) and len(outs) == len(spec.outputs)):
+                names = ", ".join(spec.outputs)
+                return None, (f"{spec.name}_forward should return (({names}), cache): its {len(spec.outputs)} "
+                              f"outputs, then the cache; its first item is {_describe(outs)}")
+            return dict(zip(spec.outputs, outs)), ""
         return {"out": value[0]}, ""
     names = _grad_names(spec)
     if spec.intermediates:
@@ -141,12 +148,13 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
                 continue
             out, cache = spec.run_forward(case)
             if mode == "forward":
-                ref, tor = {"out": out}, {"out": spec.torch_forward(case, dev)}
+                ref = dict(zip(spec.outputs, spec.outs_of(out)))
+                tor = dict(zip(spec.outputs, spec.outs_of(spec.torch_forward(case, dev))))
                 jobs.append((spec.args(case), case.kwargs, None, None))
             else:
                 dout = spec.dout(case, out)
                 names = _grad_names(spec)
-                ref = dict(zip(spec.grad_names, spec.grads_of(spec.backward(dout, cache))))
+                ref = dict(zip(spec.grad_names, spec.grads_of(spec.call_backward(dout, cache))))
                 tor = dict(zip(spec.grad_names, spec.torch_backward(case, dout, dev)))
                 ref, tor = {k: ref[k] for k in names}, {k: tor[k] for k in names}
                 jobs.append((spec.args(case), case.kwargs, dout, None if forward is not None else cache))
@@ -174,10 +182,10 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
 
 def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet) -> CheckResult:
     rows, failure = [], None
-    arg_names = list(spec.inputs) + ["dout"]
+    arg_names = list(spec.inputs) + ([f"d{o}" for o in spec.outputs] if spec.multi else ["dout"])
     for case, job, (ref, tor), res in zip(cases, jobs, expected, results):
         problem, row = "", None
-        before = list(job[0]) + [job[2]]
+        before = list(job[0]) + (list(job[2]) if isinstance(job[2], tuple) else [job[2]])
         if res["forbidden"]:
             used = " and ".join(res["forbidden"])
             problem = (f"your function calls {used} while it runs: implement this yourself "

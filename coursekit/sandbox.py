@@ -127,7 +127,7 @@ def run_case(forward, backward, mode, args, kwargs, dout=None, cache=None, *, tr
     Returns a dict: value (sanitized), error, forbidden, output (captured text), inputs_after.
     """
     args = [_copy(a) for a in args]
-    dout = _copy(dout)
+    douts = [_copy(d) for d in dout] if isinstance(dout, tuple) else [_copy(dout)]  # a tuple: one per output
     res = {"value": None, "error": None, "forbidden": [], "output": {}, "stage": mode}
     try:
         with _capture_output(res["output"]), \
@@ -144,11 +144,11 @@ def run_case(forward, backward, mode, args, kwargs, dout=None, cache=None, *, tr
                         raise TypeError(f"your forward must return (out, cache), got {type(fwd).__name__}")
                     cache = fwd[1]
                     res["stage"] = mode
-                value = backward(dout, cache)
+                value = backward(*douts, cache)
         res["value"] = _sanitize(value)
     except (Exception, SystemExit, KeyboardInterrupt) as e:  # noqa: BLE001 - student code may raise anything
         res["error"] = (type(e).__name__, str(e)[:500], _student_traceback(e))
-    res["inputs_after"] = [_sanitize(a) for a in args] + [_sanitize(dout)]
+    res["inputs_after"] = [_sanitize(a) for a in args] + [_sanitize(d) for d in douts]
     return res
 
 

@@ -187,6 +187,12 @@ def pool_inputs(draw, spec):
                       * ((kernel if isinstance(kernel, int) else kernel[a]) - 1) + 1 for a in (0, 1))
         if not size_ok:  # the window must fit
             kw.update(kernel_size=1, dilation=1, padding=0)
+        try:  # and no window may hold only padding (the reference refuses those, see test_cnn)
+            from coursekit.reference.cnn import max_pool2d_forward
+
+            max_pool2d_forward(np.zeros(shape), **kw)
+        except ValueError:
+            kw.update(dilation=1)
     else:
         kw["count_include_pad"] = draw(st.booleans())
     return Case("hypothesis", {"x": draw(arrays(shape))}, kw)
@@ -212,8 +218,48 @@ def batch_norm_inputs(draw, spec):
         "eps": draw(st.sampled_from([1e-5, 1e-3]))})
 
 
+@st.composite
+def recurrent_inputs(draw, spec):
+    """x (N, D) or (N, T, D), states (N, H) (sequences: or None), weights (G*H, D), (G*H, H), both
+    biases or neither (PyTorch's modules have both or none)."""
+    kind = spec.name.split("_")[0]
+    g = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    seq = not spec.name.endswith("_cell")
+    n, t, d, h = (draw(st.integers(1, 4)) for _ in range(4))
+    small = lambda shape: draw(hnp.arrays(np.float64, shape, elements=st.floats(-3, 3, width=64)))  # noqa: E731
+    x = draw(hnp.arrays(np.float64, (n, t, d) if seq else (n, d), elements=st.floats(-10, 10, width=64)))
+    states = {name: (small((n, h)) if not seq or draw(st.booleans()) else None)
+              for name in spec.inputs[1:-4]}
+    bias = draw(st.booleans())
+    return Case("hypothesis", {"x": x, **states, "weight_ih": small((g * h, d)), "weight_hh": small((g * h, h)),
+                               "bias_ih": small((g * h,)) if bias else None,
+                               "bias_hh": small((g * h,)) if bias else None})
+
+
+@st.composite
+def embedding_inputs(draw, spec):
+    v, d = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    idx = draw(hnp.arrays(np.int64, draw(shapes(1, 3)), elements=st.integers(0, v - 1)))
+    pad = draw(st.one_of(st.none(), st.integers(-v, v - 1)))
+    return Case("hypothesis", {"input": idx, "weight": draw(arrays((v, d)))},
+                {} if pad is None else {"padding_idx": pad})
+
+
+@st.composite
+def sequence_ce_inputs(draw, spec):
+    n, t, v = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    mask = draw(hnp.arrays(np.bool_, (n, t)))
+    mask.flat[0] = True  # PyTorch's mean over no step at all is nan, its gradient too
+    return Case("hypothesis", {"input": draw(arrays((n, t, v))),
+                               "target": draw(hnp.arrays(np.int64, (n, t), elements=st.integers(0, v - 1))),
+                               "mask": mask})
+
+
 INPUTS = {
     "linear": linear_inputs,
+    **{name: recurrent_inputs for name in ("rnn_cell", "lstm_cell", "gru_cell", "rnn", "lstm", "gru")},
+    "embedding": embedding_inputs,
+    "sequence_cross_entropy": sequence_ce_inputs,
     "conv2d": conv2d_inputs,
     "conv2d_naive": conv2d_inputs,
     "max_pool2d": pool_inputs,

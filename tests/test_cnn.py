@@ -58,6 +58,8 @@ def test_conv_errors_name_the_argument_and_shapes():
         cnn.conv2d_naive_forward(np.zeros((3, 5, 5)), w)
     with pytest.raises(ValueError, match=r"padding \(2, 2\) must be at most half of kernel_size \(3, 3\)"):
         cnn.max_pool2d_forward(x, 3, padding=2)
+    with pytest.raises(ValueError, match=r"pooling window 0 along width holds only padding"):
+        cnn.max_pool2d_forward(np.zeros((1, 1, 2, 1)), (1, 2), padding=(0, 1), dilation=(1, 2))
     out, cache = cnn.conv2d_forward(x, w)
     with pytest.raises(ValueError, match=r"dout must have the output's shape \(2, 4, 3, 3\), got \(2, 4, 3\)"):
         cnn.conv2d_backward(np.zeros((2, 4, 3)), cache)

@@ -12,16 +12,24 @@ import pytest
 
 from coursekit import ops
 from coursekit.grading import check, regrade, train_check
-from coursekit.reference import _validate, activations, losses, neurons, optim
+from coursekit.reference import _validate, activations, cnn, init, losses, neurons, optim, rnn, train
 
 
-def _student_copy(module) -> dict:
-    """The reference module's code as if a student had typed it (not a call into coursekit.reference)."""
-    ns: dict = {}
-    exec(compile(inspect.getsource(_validate), "<student _validate>", "exec"), ns)
-    src = re.sub(r"^from \._validate import .*$", "", inspect.getsource(module), flags=re.M)
-    exec(compile(src, "<student>", "exec"), ns)
-    return ns
+def _student_copies(*modules) -> dict:
+    """The reference modules' code as if a student had typed it (no call into coursekit.reference).
+
+    Each module runs in a namespace of its own, given the public names of those copied before it
+    in place of its relative imports (train's `Model` for cnn, activations' `sigmoid_forward` for rnn).
+    """
+    base: dict = {}
+    exec(compile(inspect.getsource(_validate), "<student _validate>", "exec"), base)
+    shared: dict = {}
+    for module in modules:
+        ns = {**base, **shared}
+        src = re.sub(r"^from \.\w* import (\([^)]*\)|.*)$", "", inspect.getsource(module), flags=re.M)
+        exec(compile(src, f"<student {module.__name__}>", "exec"), ns)
+        shared.update({k: v for k, v in ns.items() if not k.startswith("_") and k not in base})
+    return shared
 
 
 def two_layer_mlp_forward(x, w1, b1, w2, b2, target):
@@ -44,7 +52,7 @@ def two_layer_mlp_backward(dloss, cache):
             "dw2": dlogits.T @ h, "db2": dlogits.sum(0)}
 
 
-STUDENT = {**_student_copy(neurons), **_student_copy(activations), **_student_copy(losses), **_student_copy(optim),
+STUDENT = {**_student_copies(activations, neurons, losses, optim, init, train, cnn, rnn),
            "two_layer_mlp_forward": two_layer_mlp_forward, "two_layer_mlp_backward": two_layer_mlp_backward}
 
 
@@ -395,3 +403,37 @@ def test_train_check_runs_in_the_sandbox():
     assert not verdict.passed and "the target is 95%" in verdict.message
     verdict = regrade(SETUP, ["import os\n" + right.replace("return", "os._exit(0)\n    return")], tests, timeout=60)
     assert not verdict["train"].passed and "ended the grading process" in verdict["train"].message
+
+
+def test_ops_of_several_outputs_are_graded_on_each_output():
+    """An LSTM cell returns (h_next, c_next) and its backward takes (dh_next, dc_next, cache)."""
+    right_fwd, right_bwd = STUDENT["lstm_cell_forward"], STUDENT["lstm_cell_backward"]
+    assert check("lstm_cell_forward", right_fwd, quiet=True).passed
+    assert check("lstm_cell_backward", right_bwd, forward=right_fwd, quiet=True).passed
+
+    def only_h(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+        (h_next, _), cache = right_fwd(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+        return h_next, cache
+
+    _fails("lstm_cell_forward", only_h, r"should return \(\(h_next, c_next\), cache\)")
+
+    def gates_ifog(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):  # the other common order
+        H = h.shape[1]
+        perm = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
+        b = [None if v is None else v[perm] for v in (bias_ih, bias_hh)]
+        return right_fwd(x, h, c, weight_ih[perm], weight_hh[perm], *b)
+
+    msg = _fails("lstm_cell_forward", gates_ifog, r"h_next: .* differ")
+    assert "i, f, g, o" in msg  # the hint names PyTorch's order
+
+    def forgets_dc_from_h(dh_next, dc_next, cache):  # dc = dc_next only: the path through h_next is lost
+        x, h, c, w_ih, w_hh, has_ih, has_hh, i, f, g, o, tc = cache
+        return right_bwd(np.zeros_like(dh_next), dc_next, cache)
+
+    _fails("lstm_cell_backward", forgets_dc_from_h, r"dx: .* differ", forward=right_fwd)
+
+    def modifies_dc_next(dh_next, dc_next, cache):
+        dc_next += 0.0 * dh_next + 1.0
+        return right_bwd(dh_next, dc_next - 1.0, cache)
+
+    _fails("lstm_cell_backward", modifies_dc_next, r"modified its input `dc_next` in place", forward=right_fwd)

@@ -3,6 +3,7 @@ and for shape problems the shapes involved."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -67,10 +68,19 @@ def test_forward_refuses_non_arrays_naming_the_argument(spec, bad):
 def test_backward_refuses_a_non_array_dout(spec, bad):
     make, pattern = BAD_TYPES[bad]
     out, cache = spec.run_forward(first_case(spec))
-    if out.ndim == 0 and bad == "list":  # a 0-d array's tolist() is a float
-        pattern = r"got (builtins\.)?float"
-    with pytest.raises(TypeError, match=rf"^dout must be a numpy\.ndarray, {pattern}"):
-        spec.backward(make(out), cache)
+    douts = spec.outs_of(spec.dout(first_case(spec), out))
+    for k, name in enumerate(dout_names(spec)):  # each upstream gradient in turn (an LSTM's dout, dh_n, dc_n)
+        if douts[k].ndim == 0 and bad == "list":  # a 0-d array's tolist() is a float
+            pattern = r"got (builtins\.)?float"
+        args = list(douts)
+        args[k] = make(douts[k])
+        with pytest.raises(TypeError, match=rf"^{name} must be a numpy\.ndarray, {pattern}"):
+            spec.backward(*args, cache)
+
+
+def dout_names(spec):
+    """The backward's names for its upstream gradients: dout, or dh_next, (dout, dh_n, dc_n), ..."""
+    return list(inspect.signature(spec.backward).parameters)[: len(spec.outputs)]
 
 
 def test_integer_arrays_are_promoted_not_refused():
@@ -88,13 +98,17 @@ def test_integer_arrays_are_promoted_not_refused():
 @pytest.mark.parametrize("spec", SPECS)
 def test_backward_refuses_a_dout_of_the_wrong_shape(spec):
     out, cache = spec.run_forward(first_case(spec))
-    wrong = ((1,), (2, 1)) if out.shape == () else (out.shape[:-1] + (out.shape[-1] + 1,), out.shape[::-1],
-                                                     out.shape + (1,))
-    for bad in wrong:
-        if bad == out.shape:
-            continue
-        with pytest.raises(ValueError, match=mentions("dout", str(tuple(bad)), str(out.shape))):
-            spec.backward(np.zeros(bad), cache)
+    douts = spec.outs_of(spec.dout(first_case(spec), out))
+    for k, name in enumerate(dout_names(spec)):
+        shape = douts[k].shape
+        wrong = ((1,), (2, 1)) if shape == () else (shape[:-1] + (shape[-1] + 1,), shape[::-1], shape + (1,))
+        for bad in wrong:
+            if bad == shape:
+                continue
+            args = list(douts)
+            args[k] = np.zeros(bad)
+            with pytest.raises(ValueError, match=mentions(name, str(tuple(bad)), str(shape))):
+                spec.backward(*args, cache)
 
 
 # ---------------------------------------------------------------- linear

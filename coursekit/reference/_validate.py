@@ -28,6 +28,16 @@ def array(name: str, x, *, ndim: int | tuple[int, ...] | None = None, min_ndim: 
     return x
 
 
+def indices(name: str, x, what: str = "integer indices") -> np.ndarray:
+    """`x` as an integer ndarray (class indices, token ids) or raise TypeError naming `name`."""
+    if not isinstance(x, np.ndarray):
+        t = type(x)
+        raise TypeError(f"{name} must be a numpy.ndarray, got {t.__module__}.{t.__qualname__} ({what})")
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold {what}, got dtype {x.dtype}")
+    return x
+
+
 def same_shape(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, "

@@ -569,14 +569,14 @@ def two_layer_mlp_forward(x, w1, b1, w2, b2, target):
     return loss, (c1, c2, c3, c4)
 
 
-def two_layer_mlp_backward(dloss, cache):
+def two_layer_mlp_backward(dout, cache):
     """Backprop through `two_layer_mlp_forward`, one layer at a time, in reverse.
 
     Returns a dict of every gradient, intermediates first in the order backprop meets them:
     dlogits (N, C), dh (N, H), dz1 (N, H), then dx, dw1, db1, dw2, db2 (shapes of the inputs).
     """
     c1, c2, c3, c4 = cache
-    dlogits = losses.cross_entropy_backward(dloss, c4)
+    dlogits = losses.cross_entropy_backward(dout, c4)
     dh, dw2, db2 = neurons.linear_backward(dlogits, c3)
     dz1 = activations.relu_backward(dh, c2)
     dx, dw1, db1 = neurons.linear_backward(dz1, c1)

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._validate import array, axis, generator, integer
+from .train import Model
 
 __all__ = ["CNN", "avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward", "batch_norm_forward",
            "cnn_backward", "cnn_forward", "cnn_loss", "conv2d_backward", "conv2d_forward", "conv2d_naive_backward",
@@ -226,7 +227,15 @@ def _pool_args(x, kernel_size, stride, padding, dilation=1):
     padding, dilation = _pair("padding", padding, 0), _pair("dilation", dilation, 1)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel} (as in PyTorch)")
-    return x, kernel, stride, padding, dilation, _geometry(x, kernel, stride, padding, dilation, "pooling")
+    out_hw = _geometry(x, kernel, stride, padding, dilation, "pooling")
+    for a in (0, 1):  # with dilation, a window's taps can all fall on padding: refuse, do not guess
+        taps = np.arange(out_hw[a])[:, None] * stride[a] + np.arange(kernel[a]) * dilation[a] - padding[a]
+        empty = ~((taps >= 0) & (taps < x.shape[2 + a])).any(axis=1)
+        if empty.any():
+            raise ValueError(f"pooling window {int(np.argmax(empty))} along {('height', 'width')[a]} holds only "
+                             f"padding (kernel_size {kernel}, dilation {dilation}, padding {padding}, x {x.shape}); "
+                             f"PyTorch returns -inf there and routes its gradient to an arbitrary pixel")
+    return x, kernel, stride, padding, dilation, out_hw
 
 
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):
@@ -488,10 +497,4 @@ def cnn_loss(params, x, y, l2=0.0):
     return loss, grads
 
 
-def _cnn_model():
-    from .train import Model
-
-    return Model(cnn_forward, cnn_loss)
-
-
-CNN = _cnn_model()  # what `train.fit(..., model=CNN)` trains
+CNN = Model(cnn_forward, cnn_loss)  # what `train.fit(..., model=CNN)` trains

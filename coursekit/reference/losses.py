@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import array, same_shape
+from ._validate import array, indices, same_shape
 
 REDUCTIONS = ("mean", "sum", "none")
 _EPS = 1e-12  # PyTorch's clamp in the binary cross-entropy gradient
@@ -142,12 +142,7 @@ def binary_cross_entropy_with_logits_backward(dout, cache):
 
 def _class_targets(input, target, ignore_index):
     input = array("input", input, ndim=2)
-    if not isinstance(target, np.ndarray):
-        t = type(target)
-        raise TypeError(f"target must be a numpy.ndarray, got {t.__module__}.{t.__qualname__} "
-                        "(integer class indices)")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"target must hold integer class indices, got dtype {target.dtype}")
+    target = indices("target", target, "integer class indices")
     if target.shape != input.shape[:1]:
         raise ValueError(f"target must have shape ({input.shape[0]},) for input of shape {input.shape} "
                          f"(N, C), got {target.shape}")
