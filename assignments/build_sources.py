@@ -1466,8 +1466,239 @@ the chapter's CNN (conv → relu → max pool → linear) on the 8×8 digits.
 ]
 
 
+# ------------------------------------------------------------------------------------ 07 RNN
+
+RNN = [
+    md(r"""
+# Assignment 07 — Recurrent networks: an RNN through time, and an LSTM cell
+
+A recurrent network reads a sequence one step at a time and carries a **state** from step to step.
+You will write the vanilla (tanh) RNN cell, run it over a sequence, backpropagate through time,
+and write the LSTM cell, all with the exact semantics of PyTorch (`nn.RNNCell`, `nn.RNN`,
+`nn.LSTMCell`, `batch_first=True`, one layer):
+
+| function | PyTorch | points |
+|---|---|---|
+| `rnn_cell_forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh)` → `h_next` | `nn.RNNCell` | 2 |
+| `rnn_cell_backward(dh_next, cache)` → `(dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh)` | autograd | 3 |
+| `rnn_forward(x, h0, ...)` → `(out, h_n)` | `nn.RNN` | 2 |
+| `rnn_backward(dout, dh_n, cache)` → `(dx, dh0, dweight_ih, ...)` | autograd | 4 |
+| `lstm_cell_forward(x, h, c, ...)` → `(h_next, c_next)` | `nn.LSTMCell` | 3 |
+| `lstm_cell_backward(dh_next, dc_next, cache)` → `(dx, dh, dc, dweight_ih, ...)` | autograd | 4 |
+
+Shapes: `x` is `(N, D)` for a cell and `(N, T, D)` for a sequence (batch first); states `h`, `c`
+are `(N, H)`. PyTorch splits the weights: `weight_ih` `(G·H, D)` multiplies the input,
+`weight_hh` `(G·H, H)` the previous state, each with its own bias `(G·H,)`, where G is the
+number of gates (1 for the RNN, 4 for the LSTM). A bias may be `None`: then add nothing, and
+return `None` for its gradient.
+"""),
+    md(RULES),
+    setup(SETUP.format(extra="")),
+    md(r"""
+## 1. The RNN cell
+
+$$ h_{\text{next}} = \tanh\big(x\,W_{ih}^\top + b_{ih} + h\,W_{hh}^\top + b_{hh}\big) $$
+
+This is the textbook $h_t = \tanh(W\,[h_{t-1}; x_t] + b)$ with $W = [W_{hh} \mid W_{ih}]$ split in
+two and $b = b_{ih} + b_{hh}$. Return `(h_next, cache)`.
+
+For the backward, let $a$ be the pre-activation. With $\delta = \text{dh\_next} \odot (1 - h_\text{next}^2)$:
+`dx = δ W_ih`, `dh = δ W_hh`, `dweight_ih = δᵀ x`, `dweight_hh = δᵀ h` (the state the cell
+**received**, not the one it produced), `dbias_ih = dbias_hh = ` $\delta$ summed over the batch.
+"""),
+    answer("rnn_cell_forward", '''
+def rnn_cell_forward(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One step of nn.RNNCell (tanh).
+
+    x: (N, D); h: (N, H); weight_ih: (H, D); weight_hh: (H, H); bias_ih, bias_hh: (H,) or None.
+    Returns (h_next, cache): h_next is (N, H).
+    """
+    ### BEGIN SOLUTION
+    a = x @ weight_ih.T + h @ weight_hh.T
+    if bias_ih is not None:
+        a = a + bias_ih
+    if bias_hh is not None:
+        a = a + bias_hh
+    h_next = np.tanh(a)
+    cache = (x, h, weight_ih, weight_hh, bias_ih is not None, bias_hh is not None, h_next)
+    return h_next, cache
+    ### END SOLUTION
+'''),
+    test("rnn_cell_forward", 2),
+    answer("rnn_cell_backward", '''
+def rnn_cell_backward(dh_next, cache):
+    """Gradients of rnn_cell_forward.
+
+    dh_next: (N, H). Returns (dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh), shaped like the
+    forward's arguments (a bias gradient is None when that bias was None).
+    """
+    ### BEGIN SOLUTION
+    x, h, weight_ih, weight_hh, has_ih, has_hh, h_next = cache
+    da = dh_next * (1.0 - h_next ** 2)
+    dx = da @ weight_ih
+    dh = da @ weight_hh
+    dweight_ih = da.T @ x
+    dweight_hh = da.T @ h
+    dbias_ih = da.sum(axis=0) if has_ih else None
+    dbias_hh = da.sum(axis=0) if has_hh else None
+    return dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh
+    ### END SOLUTION
+'''),
+    test("rnn_cell_backward", 3, forward="rnn_cell_forward"),
+    md(r"""
+## 2. The RNN over a sequence, and backpropagation through time
+
+`rnn_forward` runs the cell for $t = 0, 1, \dots, T-1$: step $t$ takes `x[:, t]` and the state
+left by step $t-1$ (`h0` for the first step; `h0=None` means zeros). It returns every state,
+`out` of shape `(N, T, H)` with `out[:, t]` $= h_t$, and the last one, `h_n = out[:, -1]`,
+as `nn.RNN(batch_first=True)` does: `return (out, h_n), cache`.
+
+`rnn_backward(dout, dh_n, cache)` receives an upstream gradient for **each** output: `dout`
+`(N, T, H)` for every $h_t$ and `dh_n` `(N, H)` for the last state. Go backwards in time. The
+gradient reaching $h_t$ is `dout[:, t]` **plus** what step $t+1$ sent back through its `dh` (at
+the last step: plus `dh_n`). Run the cell's backward on that sum; its `dh` is what step $t$
+sends to step $t-1$, and after step 0 it is `dh0` (return `None` for it when `h0` was `None`).
+The same weights are used at every step, so their gradients are the **sum** over the steps.
+`dx` is `(N, T, D)`, one slice per step. You may (and should) call your cell functions.
+"""),
+    answer("rnn_forward", '''
+def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """nn.RNN(batch_first=True), one layer, tanh.
+
+    x: (N, T, D); h0: (N, H) or None (zeros). Returns ((out, h_n), cache): out (N, T, H) holds
+    every hidden state, h_n (N, H) the last one.
+    """
+    ### BEGIN SOLUTION
+    n, t_len, _ = x.shape
+    hidden = weight_hh.shape[1]
+    h = np.zeros((n, hidden)) if h0 is None else h0
+    out = np.zeros((n, t_len, hidden))
+    caches = []
+    for t in range(t_len):
+        h, c = rnn_cell_forward(x[:, t], h, weight_ih, weight_hh, bias_ih, bias_hh)
+        out[:, t] = h
+        caches.append(c)
+    return (out, h), (caches, h0 is not None)
+    ### END SOLUTION
+'''),
+    test("rnn_forward", 2),
+    answer("rnn_backward", '''
+def rnn_backward(dout, dh_n, cache):
+    """Backpropagation through time for rnn_forward.
+
+    dout: (N, T, H); dh_n: (N, H). Returns (dx, dh0, dweight_ih, dweight_hh, dbias_ih, dbias_hh);
+    dh0 is None when h0 was None, a bias gradient None when that bias was None.
+    """
+    ### BEGIN SOLUTION
+    caches, has_h0 = cache
+    dx = []
+    dh = dh_n
+    totals = None
+    for t in reversed(range(dout.shape[1])):
+        grads = rnn_cell_backward(dout[:, t] + dh, caches[t])
+        dx.append(grads[0])
+        dh = grads[1]
+        if totals is None:
+            totals = list(grads[2:])
+        else:
+            totals = [None if a is None else a + b for a, b in zip(totals, grads[2:])]
+    dx = np.stack(dx[::-1], axis=1)
+    return (dx, dh if has_h0 else None, *totals)
+    ### END SOLUTION
+'''),
+    test("rnn_backward", 4, forward="rnn_forward"),
+    md(r"""
+## 3. The LSTM cell
+
+The LSTM keeps a second state, the **cell** $c$, which it changes by addition: that path lets
+gradients survive many steps. All four gates come from one affine map, split into four blocks of
+$H$ columns **in PyTorch's order i, f, g, o**:
+
+$$
+\begin{aligned}
+a &= x\,W_{ih}^\top + b_{ih} + h\,W_{hh}^\top + b_{hh}, \qquad (a_i, a_f, a_g, a_o) = \text{split}(a, 4) \\
+i &= \sigma(a_i), \quad f = \sigma(a_f), \quad g = \tanh(a_g), \quad o = \sigma(a_o) \\
+c_\text{next} &= f \odot c + i \odot g, \qquad h_\text{next} = o \odot \tanh(c_\text{next})
+\end{aligned}
+$$
+
+Return `(h_next, c_next), cache`. Use a stable sigmoid: the grader sends inputs of size 1000.
+
+**Backward.** `lstm_cell_backward(dh_next, dc_next, cache)` gets a gradient for each output. The
+cell state feeds $h_\text{next}$ too, so its total gradient is
+$\;dc = \text{dc\_next} + \text{dh\_next} \odot o \odot (1 - \tanh^2 c_\text{next})$. Then
+$di = dc \odot g$, $df = dc \odot c$, $dg = dc \odot i$, $do = \text{dh\_next} \odot \tanh c_\text{next}$;
+through the activations ($\sigma' = \sigma(1-\sigma)$, $\tanh' = 1 - \tanh^2$) to $da$, the four
+blocks **concatenated in the order i, f, g, o**; then the affine map's gradients as in the RNN
+cell. The previous cell state gets $dc \odot f$. Return
+`(dx, dh, dc_prev, dweight_ih, dweight_hh, dbias_ih, dbias_hh)`.
+"""),
+    answer("lstm_cell_forward", '''
+def lstm_cell_forward(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One step of nn.LSTMCell, gates in the order i, f, g, o.
+
+    x: (N, D); h, c: (N, H); weight_ih: (4H, D); weight_hh: (4H, H); biases: (4H,) or None.
+    Returns ((h_next, c_next), cache), each state (N, H).
+    """
+    ### BEGIN SOLUTION
+    hidden = h.shape[1]
+    a = x @ weight_ih.T + h @ weight_hh.T
+    if bias_ih is not None:
+        a = a + bias_ih
+    if bias_hh is not None:
+        a = a + bias_hh
+
+    def sigmoid(z):
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    i = sigmoid(a[:, :hidden])
+    f = sigmoid(a[:, hidden:2 * hidden])
+    g = np.tanh(a[:, 2 * hidden:3 * hidden])
+    o = sigmoid(a[:, 3 * hidden:])
+    c_next = f * c + i * g
+    tc = np.tanh(c_next)
+    h_next = o * tc
+    cache = (x, h, c, weight_ih, weight_hh, bias_ih is not None, bias_hh is not None, i, f, g, o, tc)
+    return (h_next, c_next), cache
+    ### END SOLUTION
+'''),
+    test("lstm_cell_forward", 3),
+    answer("lstm_cell_backward", '''
+def lstm_cell_backward(dh_next, dc_next, cache):
+    """Gradients of lstm_cell_forward.
+
+    dh_next, dc_next: (N, H). Returns (dx, dh, dc, dweight_ih, dweight_hh, dbias_ih, dbias_hh),
+    shaped like the forward's arguments (None for a bias that was None).
+    """
+    ### BEGIN SOLUTION
+    x, h, c, weight_ih, weight_hh, has_ih, has_hh, i, f, g, o, tc = cache
+    dc = dc_next + dh_next * o * (1.0 - tc ** 2)
+    da = np.concatenate([dc * g * i * (1.0 - i), dc * c * f * (1.0 - f), dc * i * (1.0 - g ** 2),
+                         dh_next * tc * o * (1.0 - o)], axis=1)
+    dx = da @ weight_ih
+    dh = da @ weight_hh
+    dweight_ih = da.T @ x
+    dweight_hh = da.T @ h
+    dbias_ih = da.sum(axis=0) if has_ih else None
+    dbias_hh = da.sum(axis=0) if has_hh else None
+    return dx, dh, dc * f, dweight_ih, dweight_hh, dbias_ih, dbias_hh
+    ### END SOLUTION
+'''),
+    test("lstm_cell_backward", 4, forward="lstm_cell_forward"),
+    md(r"""
+## What next
+
+Open `notebooks/07_rnn.ipynb`: watch gradients vanish through time in an RNN and survive in an
+LSTM (`GradientFlow`), and train the character-level LSTM on the standard library's docstrings.
+Run your `lstm_cell_forward` over a sequence the way your `rnn_forward` runs the RNN cell, and
+compare it with `nn.LSTM`.
+"""),
+]
+
+
 ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES, "04_backprop": BACKPROP,
-               "05_gradient_descent": GRADIENT_DESCENT, "06_cnn": CNN}
+               "05_gradient_descent": GRADIENT_DESCENT, "06_cnn": CNN, "07_rnn": RNN}
 
 
 def main(argv=None) -> int:

@@ -4,6 +4,8 @@
 - `load_mnist_idx()` / `write_idx()`: MNIST-style IDX files a user already has on disk.
 - Toy 2-D sets generated in code: `linear`, `blobs`, `moons`, `xor`, `spirals`. Each returns
   X (n, 2) float64 and y (n,) int64, and the same seed always gives the same points.
+- `stdlib_text()`: an English text corpus built at run time from the docstrings of Python's
+  standard library (for character-level language models), with `char_vocab` / `encode` / `decode`.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import numpy as np
 
 from .reference._validate import generator, integer
 
-__all__ = ["TOY_SETS", "blobs", "digits", "linear", "load_mnist_idx", "moons", "spirals", "toy",
-           "write_idx", "xor"]
+__all__ = ["STDLIB_MODULES", "TOY_SETS", "blobs", "char_vocab", "decode", "digits", "encode", "linear",
+           "load_mnist_idx", "moons", "spirals", "stdlib_text", "toy", "write_idx", "xor"]
 
 
 # ---------------------------------------------------------------- argument checks
@@ -226,3 +228,68 @@ def toy(name, n=200, seed=0, **kwargs):
     if name not in TOY_SETS:
         raise ValueError(f"name must be one of {', '.join(TOY_SETS)}, got {name!r}")
     return TOY_SETS[name](n=n, seed=seed, **kwargs)
+
+
+# ---------------------------------------------------------------- text: the standard library's docstrings
+
+STDLIB_MODULES = ("argparse", "bisect", "calendar", "collections", "contextlib", "csv", "dataclasses", "datetime",
+                  "decimal", "difflib", "enum", "fractions", "functools", "glob", "heapq", "inspect", "itertools",
+                  "json", "logging", "pathlib", "pprint", "random", "re", "shutil", "statistics", "string",
+                  "tempfile", "textwrap", "threading", "typing", "unittest", "zipfile")
+
+
+def stdlib_text(max_chars=200_000, modules=STDLIB_MODULES):
+    """English prose from the docstrings of standard-library modules (the module's, then those of
+    its public classes, functions and methods, in name order), ASCII only, joined by blank lines and
+    cut at `max_chars`. Nothing is downloaded; the text depends only on the Python version.
+    """
+    import importlib
+    import inspect
+
+    max_chars = integer("max_chars", max_chars, 1)
+    parts, seen = [], set()
+
+    def add(obj):
+        doc = inspect.getdoc(obj)
+        if doc and id(doc) not in seen and len(doc) > 40:
+            seen.add(id(doc))
+            parts.append(doc.encode("ascii", "ignore").decode().strip())
+
+    for name in modules:
+        mod = importlib.import_module(name)
+        add(mod)
+        for attr in sorted(getattr(mod, "__all__", None) or dir(mod)):
+            if attr.startswith("_"):
+                continue
+            obj = getattr(mod, attr, None)
+            if getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            add(obj)
+            if inspect.isclass(obj):
+                for meth in sorted(vars(obj)):
+                    if not meth.startswith("_"):
+                        add(getattr(obj, meth, None))
+        if sum(len(p) + 2 for p in parts) >= max_chars:
+            break
+    return "\n\n".join(parts)[:max_chars]
+
+
+def char_vocab(text):
+    """The sorted distinct characters of `text`: index i stands for vocab[i]."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("text must be a non-empty string")
+    return sorted(set(text))
+
+
+def encode(text, vocab):
+    """Character indices (len(text),) int64 of `text` in `vocab`; KeyError naming an unknown character."""
+    index = {c: i for i, c in enumerate(vocab)}
+    try:
+        return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
+    except KeyError as e:
+        raise KeyError(f"character {e.args[0]!r} is not in the vocabulary") from None
+
+
+def decode(indices, vocab):
+    """The string of `vocab` characters at `indices`."""
+    return "".join(vocab[int(i)] for i in indices)
