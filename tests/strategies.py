@@ -255,8 +255,86 @@ def sequence_ce_inputs(draw, spec):
                                "mask": mask})
 
 
+def _small(draw, shape, bound=3.0):
+    return draw(hnp.arrays(np.float64, shape, elements=st.floats(-bound, bound, width=64)))
+
+
+@st.composite
+def sdpa_inputs(draw, spec):
+    """query (..., L, E), key (..., S, E), value (..., S, Ev); no mask, a boolean one (rows may be fully
+    masked), a float one, or is_causal; sometimes a scale."""
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    L, S, E, Ev = (draw(st.integers(1, 5)) for _ in range(4))
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    mask_shape = draw(st.sampled_from([(L, S), (*lead, L, S)]))
+    mask = {"none": None, "causal": None, "bool": draw(hnp.arrays(np.bool_, mask_shape)),
+            "float": _small(draw, mask_shape)}[kind]
+    kw = {"is_causal": True} if kind == "causal" else {}
+    if draw(st.booleans()):
+        kw["scale"] = draw(st.sampled_from([0.1, 0.5, 2.0]))
+    return Case("hypothesis", {"query": _small(draw, (*lead, L, E), 10.0), "key": _small(draw, (*lead, S, E), 10.0),
+                               "value": _small(draw, (*lead, S, Ev), 10.0), "attn_mask": mask}, kw)
+
+
+def _mha_masks(draw, n, heads, L, S, allow_first=True):
+    """nn.MultiheadAttention masks (True: may NOT attend) that leave key 0 open to every query (PyTorch
+    gives NaN for a query that may attend to nothing, the reference 0; see tests/test_attention.py)."""
+    kpm = draw(st.one_of(st.none(), hnp.arrays(np.bool_, (n, S))))
+    if kpm is not None:
+        kpm[:, 0] = False
+    am = draw(st.one_of(st.none(), hnp.arrays(np.bool_, (L, S)), hnp.arrays(np.bool_, (n * heads, L, S))))
+    if am is not None:
+        am[..., 0] = False
+    return kpm, am
+
+
+@st.composite
+def mha_inputs(draw, spec):
+    n, L, S, heads, d = (draw(st.integers(1, 3)) for _ in range(5))
+    E = heads * d
+    bias = draw(st.booleans())
+    kpm, am = _mha_masks(draw, n, heads, L, S)
+    return Case("hypothesis", {
+        "query": _small(draw, (n, L, E), 10.0), "key": _small(draw, (n, S, E), 10.0),
+        "value": _small(draw, (n, S, E), 10.0), "in_proj_weight": _small(draw, (3 * E, E)),
+        "in_proj_bias": _small(draw, (3 * E,)) if bias else None, "out_proj_weight": _small(draw, (E, E)),
+        "out_proj_bias": _small(draw, (E,)) if bias else None, "key_padding_mask": kpm, "attn_mask": am},
+        {"num_heads": heads, "average_attn_weights": draw(st.booleans())})
+
+
+@st.composite
+def layer_norm_inputs(draw, spec):
+    shape = draw(shapes())
+    k = draw(st.integers(1, len(shape)))
+    norm = shape[len(shape) - k:]
+    affine = draw(st.booleans())
+    kw = {} if k == 1 and draw(st.booleans()) else {"normalized_shape": norm}
+    return Case("hypothesis", {"x": draw(arrays(shape)), "weight": _small(draw, norm) if affine else None,
+                               "bias": _small(draw, norm) if affine else None}, kw)
+
+
+@st.composite
+def encoder_inputs(draw, spec):
+    n, t, heads, d, ff = (draw(st.integers(1, 3)) for _ in range(5))
+    E = heads * d
+    shapes_ = dict(zip(spec.inputs[1:13], [(3 * E, E), (3 * E,), (E, E), (E,), (ff, E), (ff,), (E, ff), (E,), (E,),
+                                           (E,), (E,), (E,)]))
+    kpm, am = _mha_masks(draw, n, heads, t, t)
+    # generic values from a drawn seed: hypothesis's favourite exact values (0, 1) put the FFN's relu on its
+    # kink, where a rounding difference from PyTorch's fused matmul decides the gradient
+    rng = np.random.default_rng(draw(seeds()))
+    return Case("hypothesis", {"x": 3 * rng.standard_normal((n, t, E)),
+                               **{k: rng.standard_normal(s) for k, s in shapes_.items()},
+                               "src_key_padding_mask": kpm, "src_mask": am if am is None or am.ndim == 2 else None},
+                {"num_heads": heads})
+
+
 INPUTS = {
     "linear": linear_inputs,
+    "scaled_dot_product_attention": sdpa_inputs,
+    "multi_head_attention": mha_inputs,
+    "layer_norm": layer_norm_inputs,
+    "transformer_encoder_layer": encoder_inputs,
     **{name: recurrent_inputs for name in ("rnn_cell", "lstm_cell", "gru_cell", "rnn", "lstm", "gru")},
     "embedding": embedding_inputs,
     "sequence_cross_entropy": sequence_ce_inputs,
