@@ -1697,8 +1697,186 @@ compare it with `nn.LSTM`.
 ]
 
 
+# ------------------------------------------------------------------------------------ 08 attention
+
+ATTENTION = [
+    md(r"""
+# Assignment 08 — Attention: scaled dot-product and multi-head
+
+Attention lets every position of a sequence look at every other one and take a weighted average of
+what it finds. You will write the core of the transformer with the exact semantics of PyTorch:
+
+| function | PyTorch | points |
+|---|---|---|
+| `scaled_dot_product_attention_forward(query, key, value, attn_mask, is_causal, scale)` | `F.scaled_dot_product_attention` | 4 |
+| `scaled_dot_product_attention_backward(dout, cache)` → `(dquery, dkey, dvalue)` | autograd | 4 |
+| `multi_head_attention_forward(query, key, value, in_proj_weight, ...)` → `(out, attn_weights)` | `nn.MultiheadAttention(batch_first=True)` | 4 |
+
+**Two mask conventions.** PyTorch's two APIs read a *boolean* mask in opposite ways, a classic
+source of silent bugs:
+
+* `F.scaled_dot_product_attention`: `attn_mask` is **True where a query may attend**.
+* `nn.MultiheadAttention`: `attn_mask` and `key_padding_mask` are **True where it may NOT**
+  (padding, the future).
+
+In both, a *float* mask is **added** to the scores (`-inf` forbids).
+"""),
+    md(RULES),
+    setup(SETUP.format(extra="")),
+    md(r"""
+## 1. Scaled dot-product attention
+
+For queries $Q$ `(..., L, E)`, keys $K$ `(..., S, E)` and values $V$ `(..., S, Ev)`:
+
+$$ \text{scores} = Q K^\top \cdot \text{scale} \;(\text{..., L, S}), \qquad
+   P = \text{softmax}(\text{scores} + \text{mask}) \text{ over the keys (last axis)}, \qquad
+   \text{out} = P\,V. $$
+
+* `scale` defaults to $1/\sqrt{E}$: without it, the dot products of long random vectors grow like
+  $\sqrt{E}$ and the softmax saturates (one weight near 1, tiny gradients).
+* Masks act **before** the softmax, so each row still sums to 1 over the allowed keys. A boolean
+  `attn_mask` keeps the scores where it is **True** and puts $-\infty$ elsewhere; a float
+  `attn_mask` is added. It broadcasts against `(..., L, S)` (a `(L, S)` mask applies to every batch
+  entry).
+* `is_causal=True`: query $i$ may attend to keys $0..i$ only, the lower triangle `np.tril`
+  of an `(L, S)` array of ones.
+* **A row with no allowed key** (all $-\infty$) must give **0** for that query, not NaN (PyTorch's
+  SDPA does the same), and no gradient. A softmax that subtracts the row maximum gets
+  $-\infty - (-\infty) = $ NaN there: handle such rows on purpose.
+* Use `np.swapaxes(k, -1, -2)` (not `.T`, which reverses *all* axes) and `@`, which treats leading
+  axes as batch axes.
+
+**Backward.** With $dP = \text{dout}\,V^\top$, the softmax's backward row by row is
+$dS = P \odot (dP - \text{rowsum}(dP \odot P))$; then $dQ = dS\,K \cdot \text{scale}$,
+$dK = dS^\top Q \cdot \text{scale}$, $dV = P^\top\,\text{dout}$. Masked entries have $P = 0$, so
+they receive no gradient by themselves.
+"""),
+    answer("scaled_dot_product_attention_forward", '''
+def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
+    """softmax(query @ key^T * scale + mask) @ value, like F.scaled_dot_product_attention.
+
+    query: (..., L, E); key: (..., S, E); value: (..., S, Ev). attn_mask: None, boolean (True: may
+    attend) or float (added), broadcastable to (..., L, S). is_causal: query i sees keys 0..i.
+    scale: None means 1 / sqrt(E). Returns (out, cache): out is (..., L, Ev).
+    """
+    ### BEGIN SOLUTION
+    if scale is None:
+        scale = 1.0 / np.sqrt(query.shape[-1])
+    s = (query @ np.swapaxes(key, -1, -2)) * scale
+    if is_causal:
+        attn_mask = np.tril(np.ones(s.shape[-2:], dtype=bool))
+    if attn_mask is not None:
+        if attn_mask.dtype == bool:
+            s = np.where(attn_mask, s, -np.inf)
+        else:
+            s = s + attn_mask
+    m = s.max(axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # a row of only -inf: no shift (its exp is all 0)
+    e = np.exp(s - m)
+    total = e.sum(axis=-1, keepdims=True)
+    p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    out = p @ value
+    cache = (query, key, value, p, scale)
+    return out, cache
+    ### END SOLUTION
+'''),
+    test("scaled_dot_product_attention_forward", 4),
+    answer("scaled_dot_product_attention_backward", '''
+def scaled_dot_product_attention_backward(dout, cache):
+    """Gradients of scaled_dot_product_attention_forward.
+
+    dout: (..., L, Ev). Returns (dquery, dkey, dvalue), shaped like query, key, value.
+    """
+    ### BEGIN SOLUTION
+    query, key, value, p, scale = cache
+    dvalue = np.swapaxes(p, -1, -2) @ dout
+    dp = dout @ np.swapaxes(value, -1, -2)
+    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    dquery = (ds @ key) * scale
+    dkey = (np.swapaxes(ds, -1, -2) @ query) * scale
+    return dquery, dkey, dvalue
+    ### END SOLUTION
+'''),
+    test("scaled_dot_product_attention_backward", 4, forward="scaled_dot_product_attention_forward"),
+    md(r"""
+## 2. Multi-head attention
+
+`nn.MultiheadAttention(embed_dim=E, num_heads=h, batch_first=True)` runs $h$ attentions side by
+side, each on its own slice of $d = E/h$ features:
+
+1. **Project**: `in_proj_weight` `(3E, E)` stacks $W_q$, $W_k$, $W_v$ (rows `0:E`, `E:2E`,
+   `2E:3E`), `in_proj_bias` `(3E,)` likewise: $q = \text{query}\,W_q^\top + b_q$, etc.
+2. **Split the heads** along the **last** axis: `(N, L, E)` → `(N, L, h, d)` → `(N, h, L, d)`
+   (reshape, then transpose; head $j$ owns features `j*d:(j+1)*d`).
+3. **Attend** in every head with the scale $1/\sqrt{d}$, under the masks. Here a boolean mask
+   means the opposite of section 1: `key_padding_mask` `(N, S)` is **True at padding** (no query may
+   attend to that key), `attn_mask` `(L, S)` or `(N·h, L, S)` is **True where a query may NOT
+   attend**. Float masks are added. You need the softmax weights $P$ as well as the output, so
+   write the attention out here (as in section 1) rather than rely on the cache of your
+   section 1 function.
+4. **Merge** the heads back to `(N, L, E)` and apply `out_proj_weight` `(E, E)` and
+   `out_proj_bias` `(E,)`.
+
+Return `((out, attn_weights), cache)`: `attn_weights` is the softmax $P$ of each head, averaged
+over the heads, `(N, L, S)`; with `average_attn_weights=False`, every head's, `(N, h, L, S)`.
+Either bias may be `None`.
+"""),
+    answer("multi_head_attention_forward", '''
+def multi_head_attention_forward(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                                 key_padding_mask=None, attn_mask=None, num_heads=1, average_attn_weights=True):
+    """nn.MultiheadAttention(batch_first=True) with need_weights=True, no dropout.
+
+    query: (N, L, E); key, value: (N, S, E); in_proj_weight: (3E, E); in_proj_bias: (3E,) or None;
+    out_proj_weight: (E, E); out_proj_bias: (E,) or None. key_padding_mask: (N, S), attn_mask:
+    (L, S) or (N * num_heads, L, S): boolean True = may NOT attend, or float (added).
+    Returns ((out, attn_weights), cache): out (N, L, E); attn_weights (N, L, S) averaged over
+    the heads, or (N, num_heads, L, S) when average_attn_weights is False.
+    """
+    ### BEGIN SOLUTION
+    n, L, E = query.shape
+    S = key.shape[1]
+    d = E // num_heads
+    heads = []
+    for j, x in enumerate((query, key, value)):
+        y = x @ in_proj_weight[j * E:(j + 1) * E].T
+        if in_proj_bias is not None:
+            y = y + in_proj_bias[j * E:(j + 1) * E]
+        heads.append(y.reshape(n, -1, num_heads, d).transpose(0, 2, 1, 3))
+    mask = np.zeros((n, num_heads, L, S))
+    if attn_mask is not None:
+        am = np.where(attn_mask, -np.inf, 0.0) if attn_mask.dtype == bool else attn_mask
+        mask = mask + (am.reshape(n, num_heads, L, S) if am.ndim == 3 else am)
+    if key_padding_mask is not None:
+        kpm = np.where(key_padding_mask, -np.inf, 0.0) if key_padding_mask.dtype == bool else key_padding_mask
+        mask = mask + kpm[:, None, None, :]
+    q, k, v = heads
+    s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d) + mask  # (N, h, L, S)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    out = (p @ v).transpose(0, 2, 1, 3).reshape(n, L, E) @ out_proj_weight.T
+    if out_proj_bias is not None:
+        out = out + out_proj_bias
+    weights = p.mean(axis=1) if average_attn_weights else p
+    return (out, weights), (heads, p)
+    ### END SOLUTION
+'''),
+    test("multi_head_attention_forward", 4),
+    md(r"""
+## What next
+
+Open `notebooks/08_attention.ipynb`: watch the attention weights of a tiny transformer that learned
+to reverse digit strings (`AttentionExplorer`), and drag a query around a few keys with the scale
+on and off. The backward of multi-head attention is the chain rule through the four steps above,
+with the backward of section 1 in every head: write it, and compare with `nn.MultiheadAttention`.
+"""),
+]
+
+
 ASSIGNMENTS = {"01_neurons": NEURONS, "02_activations": ACTIVATIONS, "03_losses": LOSSES, "04_backprop": BACKPROP,
-               "05_gradient_descent": GRADIENT_DESCENT, "06_cnn": CNN, "07_rnn": RNN}
+               "05_gradient_descent": GRADIENT_DESCENT, "06_cnn": CNN, "07_rnn": RNN,
+               "08_attention": ATTENTION}
 
 
 def main(argv=None) -> int:

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_ops.py           # every op, float64 and float32 (`make bench`)
     python benchmarks/bench_ops.py --ops relu,linear --json benchmarks/results/ops.json
-    python benchmarks/bench_ops.py --quick   # 2 repeats: a smoke test, not a measurement
+    python benchmarks/bench_ops.py --quick   # 1 call each: a smoke test, not a measurement
 
 Inputs are each op's `spec.bench(rng)` case, cast to the dtype (the reference runs in its input's
 dtype; PyTorch gets tensors of the same dtype). What is timed, per op and dtype:
@@ -213,7 +213,7 @@ def parse_args(argv=None):
     )
     p.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
     p.add_argument(
-        "--quick", action="store_true", help="2 repeats, 1 warm-up: checks the code runs"
+        "--quick", action="store_true", help="1 call, no warm-up: checks the code runs"
     )
     p.add_argument(
         "--threads", type=int, help="torch.set_num_threads (default: torch's own choice)"
@@ -232,7 +232,7 @@ def parse_args(argv=None):
     if bad:
         p.error(f"unknown dtype(s) {', '.join(bad)}; use {', '.join(DTYPES)}")
     if args.quick:
-        args.repeat, args.warmup = 2, 1
+        args.repeat, args.warmup = 1, 0
     if args.repeat < 1 or args.warmup < 0:
         p.error("--repeat must be >= 1 and --warmup >= 0")
     return args
