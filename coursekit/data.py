@@ -251,8 +251,8 @@ def stdlib_text(max_chars=200_000, modules=STDLIB_MODULES):
 
     def add(obj):
         doc = inspect.getdoc(obj)
-        if doc and id(doc) not in seen and len(doc) > 40:
-            seen.add(id(doc))
+        if doc and doc not in seen and len(doc) > 40:  # by text: an id() of a freed string is reused
+            seen.add(doc)
             parts.append(doc.encode("ascii", "ignore").decode().strip())
 
     for name in modules:

@@ -151,3 +151,90 @@ def test_idx_errors(tmp_path):
         data.load_mnist_idx(tmp_path / "lab", tmp_path / "lab")
     with pytest.raises(ValueError, match="dtype"):
         data.write_idx(tmp_path / "x", np.zeros(3, np.complex128))
+
+
+# ---------------------------------------------------------------- text: stdlib_text, char_vocab, encode, decode
+
+@pytest.fixture(scope="module")
+def corpus():
+    return data.stdlib_text()
+
+
+def _stdlib_text_in_a_fresh_process(hash_seed, max_chars):
+    import os
+    import subprocess
+    import sys
+
+    code = f"import sys; from coursekit import data; sys.stdout.write(data.stdlib_text(max_chars={max_chars}))"
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return run.stdout
+
+
+def test_stdlib_text_is_deterministic():
+    """The same corpus on every call and in every process (string hashing is randomised per process)."""
+    first = data.stdlib_text()
+    assert data.stdlib_text() == first
+    assert data.stdlib_text(max_chars=5000) == first[:5000]
+    assert _stdlib_text_in_a_fresh_process(1, 50_000) == _stdlib_text_in_a_fresh_process(2, 50_000) == first[:50_000]
+
+
+def test_stdlib_text_is_english_ascii_prose(corpus):
+    assert isinstance(corpus, str) and 50_000 < len(corpus) <= 200_000
+    assert corpus.isascii()
+    assert not set(corpus) & set("\t\r\x0b\x0c\x00")  # only newline among the control characters
+    for word in (" the ", " and ", " of ", " is ", " return "):
+        assert corpus.count(word) >= 20, word
+    assert "\n\n" in corpus  # docstrings are separated by blank lines
+    words = corpus.split()
+    assert sum(w.isalpha() and w.islower() for w in words) > 0.5 * len(words)  # mostly ordinary words
+
+
+@pytest.mark.parametrize("max_chars", [1, 100, 12_345])
+def test_stdlib_text_honours_the_length_cap(max_chars):
+    text = data.stdlib_text(max_chars=max_chars)
+    assert len(text) == max_chars
+
+
+def test_stdlib_text_modules_choose_the_sources():
+    only_json = data.stdlib_text(modules=("json",))
+    assert "JSON" in only_json and 500 < len(only_json) < 50_000
+    assert "argparse" not in only_json.lower()
+    both = data.stdlib_text(modules=("json", "csv"))
+    assert both.startswith(only_json.split("\n\n")[0])  # the json module's own docstring comes first
+    assert "CSV" in both and len(both) > len(only_json.split("\n\n")[0])
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError),
+                                      ("100", TypeError)])
+def test_stdlib_text_bad_max_chars_names_it(bad, exc):
+    with pytest.raises(exc, match="max_chars"):
+        data.stdlib_text(max_chars=bad)
+
+
+def test_char_vocab_encode_decode_round_trip(corpus):
+    vocab = data.char_vocab(corpus)
+    assert vocab == sorted(set(corpus)) and len(vocab) == len(set(vocab))
+    assert "\n" in vocab and " " in vocab and "e" in vocab
+    ids = data.encode(corpus, vocab)
+    assert ids.shape == (len(corpus),) and ids.dtype == np.int64
+    assert ids.min() >= 0 and ids.max() == len(vocab) - 1
+    assert data.decode(ids, vocab) == corpus
+    assert data.decode(ids.tolist()[:50], vocab) == corpus[:50]  # a list of ints works too
+    small = data.char_vocab("hello world")
+    assert small == [" ", "d", "e", "h", "l", "o", "r", "w"]
+    np.testing.assert_array_equal(data.encode("hello", small), [3, 2, 4, 4, 5])
+    assert data.decode(np.array([7, 5, 6, 4, 1]), small) == "world"
+    assert data.encode("", small).shape == (0,) and data.decode([], small) == ""
+
+
+def test_text_errors_are_clear():
+    vocab = data.char_vocab("abc")
+    with pytest.raises(KeyError, match="'z'"):
+        data.encode("abz", vocab)
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        data.encode("é", vocab)
+    with pytest.raises(ValueError, match="text must be a non-empty string"):
+        data.char_vocab("")
+    with pytest.raises(ValueError, match="text"):
+        data.char_vocab(["a", "b"])

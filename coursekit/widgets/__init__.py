@@ -11,5 +11,8 @@ from .cnn import FeatureMaps as FeatureMaps  # chapter 06
 from .losses import LossExplorer as LossExplorer  # chapter 03
 from .neurons import NeuronPlayground
 from .optim import OptimizerRace as OptimizerRace  # chapter 05
+from .rnn import GradientFlow as GradientFlow  # chapter 07
+from .rnn import LSTMGates as LSTMGates  # chapter 07
+from .rnn import UnrolledRNN as UnrolledRNN  # chapter 07
 
 __all__ = ["ActivationExplorer", "NeuronPlayground", "PlotWidget"]

@@ -85,11 +85,27 @@ class PlotWidget:
 
         display(self.widget)
 
+    def linked_play(self, slider, *, interval: int, description: str) -> W.Play:
+        """A ▶ button that steps the IntSlider `slider` (linked both ways), closed with the widget.
+        Callable before `super().__init__`, while the controls are being built."""
+        play = W.Play(value=slider.value, min=slider.min, max=slider.max, step=1, interval=interval,
+                      description=description, layout=W.Layout(width="130px"))
+        self.__dict__.setdefault("_links", []).append(W.link((play, "value"), (slider, "value")))
+        self.__dict__.setdefault("_extras", []).append(play)
+        return play
+
     def close(self) -> None:
-        """Close this widget's ipywidgets (frees their comms in a live kernel)."""
-        box = self._widget
-        parts = [*self.controls.values(), self.status, self.image]
-        if box is not None:
-            parts += [box, *box.children, *box.children[-3].children]
-        for w in parts:
+        """Close this widget's ipywidgets (frees their comms in a live kernel); closing twice is harmless."""
+        for link in getattr(self, "_links", ()):
+            link.unlink()
+        for w in [*self.controls.values(), self.status, self.image, *getattr(self, "_extras", ())]:
             w.close()
+        if self._widget is not None:
+            _close_tree(self._widget)
+
+
+def _close_tree(widget) -> None:
+    """Close an ipywidgets container and everything inside it."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    widget.close()

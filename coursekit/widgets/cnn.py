@@ -159,12 +159,6 @@ def _annotate(ax, n=3, fontsize=8):
     return [[ax.text(c, r, "", ha="center", va="center", fontsize=fontsize) for c in range(n)] for r in range(n)]
 
 
-def _close_tree(widget):
-    """Close an ipywidgets container and everything inside it (closing twice is harmless)."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    widget.close()
-
 
 def _text_color(value, lim):
     return "white" if abs(value) > 0.6 * lim else "black"
@@ -209,9 +203,7 @@ class ConvExplorer(PlotWidget):
                                         layout=W.Layout(width="300px"), style=label)
         controls["position"] = W.IntSlider(value=int(position), min=0, max=n_pos - 1, description="position",
                                            layout=W.Layout(width="300px"), style=label)
-        self.play = W.Play(value=int(position), min=0, max=n_pos - 1, step=1, interval=400,
-                           description="step through the positions", layout=W.Layout(width="130px"))
-        self._link = W.link((self.play, "value"), (controls["position"], "value"))
+        self.play = self.linked_play(controls["position"], interval=400, description="step through the positions")
         super().__init__(controls, ncols=4, figsize=(12.0, 3.4), title="Convolution explorer (padding 1, stride 1)")
 
     # -- controls ------------------------------------------------------------------------------
@@ -247,14 +239,6 @@ class ConvExplorer(PlotWidget):
             right = W.VBox([W.HTML("kernel values, row by row:"), grid])
             self._widget = W.VBox([W.HTML(f"<b>{self.title}</b>"), W.HBox([left, right]), self.status, self.image])
         return self._widget
-
-    def close(self) -> None:
-        box = self._widget
-        self._link.unlink()
-        super().close()
-        self.play.close()
-        if box is not None:
-            _close_tree(box)
 
     # -- drawing -------------------------------------------------------------------------------
     def setup(self):
