@@ -4,6 +4,8 @@
     NeuronPlayground()          # last expression of a cell: shows the widget
 """
 from .activations import ActivationExplorer
+from .attention import AttentionExplorer as AttentionExplorer  # chapter 08
+from .attention import QueryKeyPlayground as QueryKeyPlayground  # chapter 08
 from .backprop import BackpropStepper as BackpropStepper  # chapter 04
 from .base import PlotWidget
 from .cnn import ConvExplorer as ConvExplorer  # chapter 06
