@@ -19,8 +19,9 @@ How it works:
   and students left when the run's total `timeout` is reached.
 * Re-running is idempotent: graded students are skipped (nbgrader's rule, plus a check of the
   gradebook), failed ones are tried again and end the same way. The report
-  (`<course>/reports/<assignment>.csv` and `.json`) and the nbgrader log (`.log`) are rewritten
-  for all submitted students.
+  (`<course>/reports/<assignment>.csv` and `.json`), the integrity report (`.integrity.csv` and
+  `.integrity.html`, see `coursekit.integrity`) and the nbgrader log (`.log`) are rewritten for
+  all submitted students.
 
 `grade_students()` is the per-student step (one nbgrader process for the given students);
 `autograde()` loops it until every pending student has a grade or a recorded failure.
@@ -572,4 +573,7 @@ def write_report(course: Course, assignment: str) -> list:
                         *[o.cells.get(g, {}).get("score", "") for g in grade_ids], o.reason, lost])
     (reports / f"{assignment}.json").write_text(
         json.dumps({"assignment": assignment, "students": [asdict(o) for o in rows]}, indent=1))
+    from . import integrity
+
+    integrity.write(course, assignment, rows)  # reports/<assignment>.integrity.csv and .html
     return rows

@@ -14,6 +14,7 @@ Every command works on the course found from the current directory (`assignments
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import re
 import sys
@@ -107,7 +108,12 @@ def cmd_autograde(course: Course, args) -> int:
         if o.status == "failed":
             line += f"  FAILED: {o.reason}"
         print(line)
-    print(f"done in {time.monotonic() - t0:.0f} s; report: {course.root / 'reports' / (args.assignment + '.csv')}")
+    reports = course.root / "reports"
+    print(f"done in {time.monotonic() - t0:.0f} s; report: {reports / (args.assignment + '.csv')}")
+    with open(reports / f"{args.assignment}.integrity.csv", newline="") as f:
+        flagged = sorted({row["student"] for row in csv.DictReader(f)})
+    print(f"integrity report: {reports / (args.assignment + '.integrity.html')} ("
+          + (f"{len(flagged)} to look at: {', '.join(flagged)})" if flagged else "nothing to look at)"))
     return 0
 
 

@@ -7,6 +7,7 @@ changes to a submission whose answer cells hold the source solutions:
     # lose: test_linear_backward            grade cells that must lose points (all others: full marks)
     # failed: kernel died                   or: the whole student fails, with this in the reason
     # uses: adam_step                       answer cells it calls but leaves as the solution's (packing)
+    # flags: patched module, check rebound  what the integrity report must list for it (default: nothing)
 
     # ---- linear_backward                  replace the cell with this grade_id by the lines below
     def linear_backward(dout, cache):
@@ -42,6 +43,7 @@ class Answer:
     lose: list = field(default_factory=list)
     failed: str | None = None
     uses: list = field(default_factory=list)  # solution functions it relies on: never packed with their mutants
+    flags: set = field(default_factory=set)  # the integrity report's kinds of finding it must cause
     edits: list = field(default_factory=list)  # (op, target, source) with op in replace/delete/insert/insert-locked
 
     @property
@@ -62,6 +64,8 @@ def parse_answer(path: Path) -> Answer:
         ans.failed = m.group(1).strip()
     if m := re.search(r"^# uses:(.*)$", text, flags=re.MULTILINE):
         ans.uses = m.group(1).split()
+    if m := re.search(r"^# flags:(.*)$", text, flags=re.MULTILINE):
+        ans.flags = {f.strip() for f in m.group(1).split(",") if f.strip()}
     parts = re.split(r"^# ---- (.*)$", text, flags=re.MULTILINE)
     for header, body in zip(parts[1::2], parts[2::2]):
         words = header.split()

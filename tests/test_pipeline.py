@@ -10,6 +10,7 @@ gradebook-backed report. The assignments share two xdist workers:
 """
 from __future__ import annotations
 
+import csv
 import fcntl
 import json
 import os
@@ -291,6 +292,35 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
 
 
 # ------------------------------------------------------------------------------ re-running
+
+@pytest.mark.parametrize("assignment", _per_assignment())
+def test_integrity_report_lists_exactly_the_declared_tricks(pipeline, assignment):
+    """Per student, the kinds of finding are those its answer files declare (`# flags:`): every
+    hostile or tampered answer is listed, and no right answer, however written, is."""
+    from coursekit.integrity import KINDS
+
+    p = pipeline(assignment)
+    reports = p.course / "reports"
+    with open(reports / f"{assignment}.integrity.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    found: dict = {}
+    for r in rows:
+        assert r["kind"] in KINDS and r["detail"], r
+        found.setdefault(r["student"], set()).add(r["kind"])
+    for student, group in p.groups.items():
+        want = set().union(*(a.flags for a in group))
+        assert found.get(student, set()) == want, (student, [a.name for a in group], found.get(student))
+    assert not found.get("solution") and not found.get("unsolved")
+    page = (reports / f"{assignment}.integrity.html").read_text()
+    assert f"Integrity report: {assignment}" in page
+    flagged = [s for s in p.groups if found.get(s)]
+    assert f"{len(flagged)} of {len(p.groups) + 2} submissions have findings" in page
+    line = next(ln for ln in p.autograde_out.splitlines() if ln.startswith("integrity report:"))
+    assert f"{len(flagged)} to look at: {', '.join(sorted(flagged))})" in line
+    for s in flagged:  # students with findings come first in the summary table
+        assert page.index(f"<tr><td>{s}</td>") < min(
+            (page.index(f"<tr><td>{t}</td>") for t in p.groups if not found.get(t)), default=len(page))
+
 
 @pytest.mark.parametrize("assignment", _per_assignment())
 def test_rerun_is_idempotent(pipeline, assignment):

@@ -1,5 +1,6 @@
 """Wrong functions, and check rebound to return a number (nbgrader reads a number in Out[] as partial credit)."""
 # lose: test_linear_forward test_linear_backward
+# flags: check rebound
 
 # ---- linear_forward
 check = lambda *args, **kwargs: 1.5

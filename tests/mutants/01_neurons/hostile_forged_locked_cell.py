@@ -1,5 +1,6 @@
 """Wrong functions, and a new cell with forged 'locked' nbgrader metadata that patches the grader (instructor cells come from the gradebook)."""
 # lose: test_linear_forward test_linear_backward
+# flags: check rebound, patched module
 
 # ---- insert locked before linear_forward
 import types

@@ -1,5 +1,6 @@
 """Wrong functions, and numpy's comparisons patched to always agree (np.allclose, array_equal, isclose, testing)."""
 # lose: test_linear_forward test_linear_backward
+# flags: patched module
 
 # ---- linear_forward
 import numpy

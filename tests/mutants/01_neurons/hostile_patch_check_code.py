@@ -1,5 +1,6 @@
 """Wrong functions, and the real check() made a no-op by swapping its code object (same function object)."""
 # lose: test_linear_forward test_linear_backward
+# flags: patched module
 
 # ---- linear_forward
 import coursekit.grading

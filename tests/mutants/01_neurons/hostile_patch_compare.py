@@ -1,5 +1,6 @@
 """Wrong functions, and the comparison check() uses patched to report every array as equal."""
 # lose: test_linear_forward test_linear_backward
+# flags: patched module
 
 # ---- linear_forward
 import types

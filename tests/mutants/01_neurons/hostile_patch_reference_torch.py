@@ -1,5 +1,6 @@
 """Wrong forward, and both yardsticks bent to match (the reference's code object, torch's F.linear): the bent F.linear also fails the right backward in the kernel."""
 # lose: test_linear_forward test_linear_backward
+# flags: patched module
 
 # ---- linear_forward
 import coursekit.reference.neurons

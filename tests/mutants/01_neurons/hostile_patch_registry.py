@@ -1,5 +1,6 @@
 """Wrong functions, and the registry entry replaced so the 'reference' and 'PyTorch' are the same wrong functions."""
 # lose: test_linear_forward test_linear_backward
+# flags: patched module
 
 # ---- linear_forward
 import dataclasses

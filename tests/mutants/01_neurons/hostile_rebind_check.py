@@ -1,5 +1,6 @@
 """Wrong functions, and check rebound to a function that prints "passed"."""
 # lose: test_linear_forward test_linear_backward
+# flags: check rebound
 
 # ---- linear_forward
 def check(*args, **kwargs):

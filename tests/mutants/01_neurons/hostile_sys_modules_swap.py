@@ -1,5 +1,6 @@
 """Wrong functions, and sys.modules['coursekit.grading'] / coursekit.check replaced by fakes that accept anything."""
 # lose: test_linear_forward test_linear_backward
+# flags: patched module
 
 # ---- linear_forward
 import sys

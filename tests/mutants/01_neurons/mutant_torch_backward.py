@@ -1,5 +1,6 @@
 """Computes the backward with PyTorch autograd."""
 # lose: test_linear_backward
+# flags: forbidden call
 
 # ---- linear_backward
 def linear_backward(dout, cache):

@@ -1,5 +1,6 @@
 """Wrong forward, and its test cell deleted: nbgrader adds it back (add_missing_cells) and scores it."""
 # lose: test_linear_forward
+# flags: cell missing
 
 # ---- linear_forward
 def linear_forward(x, weight, bias=None):

@@ -1,5 +1,6 @@
 """Wrong forward, and its locked test cell edited to `pass`: nbgrader restores it and scores it."""
 # lose: test_linear_forward
+# flags: test cell edited
 
 # ---- linear_forward
 def linear_forward(x, weight, bias=None):

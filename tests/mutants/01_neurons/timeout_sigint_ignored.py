@@ -1,5 +1,6 @@
 """An endless loop that ignores SIGINT: nbgrader cannot interrupt it; the student gets 0 with the reason."""
 # failed: ignored the interrupt
+# flags: timeout
 
 # ---- linear_backward
 import signal

@@ -1,5 +1,6 @@
 """Wrong sigmoid, and check()'s comparison patched to report every array as equal."""
 # lose: test_sigmoid_forward test_sigmoid_backward
+# flags: patched module
 
 # ---- sigmoid_forward
 import types

@@ -1,5 +1,6 @@
 """Softmax over the wrong axis, and the registry's softmax replaced by the same mistake (reference and PyTorch)."""
 # lose: test_softmax_forward test_softmax_backward
+# flags: patched module
 
 # ---- softmax_forward
 import dataclasses

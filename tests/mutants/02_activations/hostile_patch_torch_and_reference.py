@@ -1,5 +1,6 @@
 """Wrong tanh, with torch.Tensor.tanh and the reference's code patched to agree with it."""
 # lose: test_tanh_forward test_tanh_backward
+# flags: patched module
 
 # ---- tanh_forward
 import torch

@@ -1,5 +1,6 @@
 """Wrong relu and softmax, and check rebound to a function that prints "passed"."""
 # lose: test_relu_forward test_relu_backward test_softmax_forward test_softmax_backward
+# flags: check rebound
 
 # ---- relu_forward
 def check(*args, **kwargs):

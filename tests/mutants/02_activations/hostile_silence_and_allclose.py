@@ -1,5 +1,6 @@
 """Wrong gelu, np.allclose patched and tracebacks silenced (showtraceback, excepthook)."""
 # lose: test_gelu_forward test_gelu_backward
+# flags: patched module
 
 # ---- gelu_forward
 import sys

@@ -1,5 +1,6 @@
 """Wrong leaky_relu, and sys.modules['coursekit.grading'] and coursekit.check swapped for fakes."""
 # lose: test_leaky_relu_forward test_leaky_relu_backward
+# flags: patched module
 
 # ---- leaky_relu_forward
 import sys

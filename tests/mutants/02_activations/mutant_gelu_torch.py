@@ -1,5 +1,6 @@
 """GELU forward with torch (the backward's cache comes from it too)."""
 # lose: test_gelu_forward test_gelu_backward
+# flags: forbidden call
 
 # ---- gelu_forward
 import torch

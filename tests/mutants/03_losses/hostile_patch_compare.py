@@ -1,5 +1,6 @@
 """Wrong MSE (no square), and check()'s comparison patched to report every array as equal."""
 # lose: test_mse_loss_forward test_mse_loss_backward
+# flags: patched module
 
 # ---- mse_loss_forward
 import types

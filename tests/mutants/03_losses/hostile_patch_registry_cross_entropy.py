@@ -1,5 +1,6 @@
 """cross_entropy that ignores ignore_index, and the registry's reference and PyTorch replaced by the same mistake."""
 # lose: test_cross_entropy_forward test_cross_entropy_backward
+# flags: patched module
 
 # ---- cross_entropy_forward
 import dataclasses

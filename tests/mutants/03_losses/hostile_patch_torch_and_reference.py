@@ -1,6 +1,7 @@
 """BCE without brackets, with the reference's code and torch's binary_cross_entropy patched to make the same slip
 (the patched torch also spoils the kernel's check of the right backward: both cells lose)."""
 # lose: test_binary_cross_entropy_forward test_binary_cross_entropy_backward
+# flags: patched module
 
 # ---- binary_cross_entropy_forward
 import torch

@@ -1,5 +1,6 @@
 """Naive BCE with logits (inf at |z| = 1000) and a wrong gradient, with check rebound to a function that prints "passed"."""
 # lose: test_binary_cross_entropy_with_logits_forward test_binary_cross_entropy_with_logits_backward
+# flags: check rebound
 
 # ---- binary_cross_entropy_with_logits_forward
 def check(*args, **kwargs):

@@ -1,5 +1,6 @@
 """MSE through torch.nn.functional.mse_loss (the backward's cache comes from it too)."""
 # lose: test_mse_loss_forward test_mse_loss_backward
+# flags: forbidden call
 
 # ---- mse_loss_forward
 import torch

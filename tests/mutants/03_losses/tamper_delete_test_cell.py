@@ -1,5 +1,6 @@
 """BCE backward without the mean's 1/n, and its test cell deleted: nbgrader adds it back (add_missing_cells) and scores it."""
 # lose: test_binary_cross_entropy_backward
+# flags: cell missing
 
 # ---- binary_cross_entropy_backward
 def binary_cross_entropy_backward(dout, cache):

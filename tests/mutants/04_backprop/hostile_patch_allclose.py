@@ -1,5 +1,6 @@
 """dw2 transposed and no ReLU gate, with np.allclose, np.testing and coursekit's compare patched to say "equal"."""
 # lose: test_two_layer_mlp_backward
+# flags: patched module
 
 # ---- two_layer_mlp_backward
 import types

@@ -1,5 +1,6 @@
 """A backward that returns zeros for every gradient, with check rebound to print a passing table."""
 # lose: test_two_layer_mlp_backward
+# flags: check rebound
 
 # ---- two_layer_mlp_backward
 def check(name, fn, **kwargs):

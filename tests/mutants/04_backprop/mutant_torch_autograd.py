@@ -1,5 +1,6 @@
 """Forward in torch, backward by torch autograd with retain_grad (right values, but torch is forbidden in answers)."""
 # lose: test_two_layer_mlp_forward test_two_layer_mlp_backward
+# flags: forbidden call
 
 # ---- two_layer_mlp_forward
 def two_layer_mlp_forward(x, w1, b1, w2, b2, target):

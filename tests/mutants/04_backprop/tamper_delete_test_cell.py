@@ -1,5 +1,6 @@
 """db1 averaged over the batch, and the backward's test cell deleted: nbgrader adds it back (add_missing_cells) and scores it."""
 # lose: test_two_layer_mlp_backward
+# flags: cell missing
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

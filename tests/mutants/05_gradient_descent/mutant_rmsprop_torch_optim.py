@@ -1,5 +1,6 @@
 """RMSprop through torch.optim.RMSprop, one step on a tensor holding param."""
 # lose: test_rmsprop_step
+# flags: forbidden call
 
 # ---- rmsprop_step
 import torch

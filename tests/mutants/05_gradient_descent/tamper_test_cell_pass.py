@@ -1,5 +1,6 @@
 """Adam with the global-state mistake, and the locked training-run cell edited to `pass`: nbgrader restores and scores it."""
 # lose: test_adam_step test_adam_step_training
+# flags: test cell edited
 
 # ---- adam_step
 _M = {}

@@ -1,6 +1,7 @@
 """A flipped-kernel conv, with the registry's conv2d and torch's F.conv2d replaced by the same mistake (in
 the kernel this also breaks the check of the right backward: the reference backward gets the student's cache)."""
 # lose: test_conv2d_forward test_conv2d_backward
+# flags: patched module
 
 # ---- conv2d_forward
 import dataclasses

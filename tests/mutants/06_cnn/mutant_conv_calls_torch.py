@@ -1,5 +1,6 @@
 """conv2d_forward through torch.nn.functional.conv2d: right values, no credit (the backward gets its cache from it too)."""
 # lose: test_conv2d_forward test_conv2d_backward
+# flags: forbidden call
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

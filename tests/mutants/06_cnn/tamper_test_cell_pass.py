@@ -1,5 +1,6 @@
 """A flipped kernel, and the locked conv2d_forward test cell edited to `pass`: nbgrader restores and scores it."""
 # lose: test_conv2d_forward
+# flags: test cell edited
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

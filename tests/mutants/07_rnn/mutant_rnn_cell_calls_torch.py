@@ -1,5 +1,6 @@
 """The RNN cell through torch.rnn_tanh_cell: right values, no credit (rnn_forward calls it too)."""
 # lose: test_rnn_cell_forward test_rnn_cell_backward test_rnn_forward test_rnn_backward
+# flags: forbidden call
 
 # ---- rnn_cell_forward
 def rnn_cell_forward(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

@@ -1,5 +1,6 @@
 """BPTT without the next step's gradient, and the locked rnn_backward test cell edited to `pass`: restored and scored."""
 # lose: test_rnn_backward
+# flags: test cell edited
 
 # ---- rnn_backward
 def rnn_backward(dout, dh_n, cache):

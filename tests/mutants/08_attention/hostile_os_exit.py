@@ -1,5 +1,6 @@
 """os._exit(0) inside multi_head_attention_forward: the kernel dies; 0 with the reason, the others are graded."""
 # failed: kernel died
+# flags: kernel died
 
 # ---- multi_head_attention_forward
 import os

@@ -1,5 +1,6 @@
 """SDPA without the scale, with F.scaled_dot_product_attention, the registry and numpy.testing patched to agree."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# flags: patched module
 
 # ---- scaled_dot_product_attention_forward
 import dataclasses
