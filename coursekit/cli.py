@@ -94,6 +94,13 @@ def cmd_collect(course: Course, args) -> int:
 
 def cmd_autograde(course: Course, args) -> int:
     t0 = time.monotonic()
+    from . import backend
+
+    try:  # the kernels and the sandboxed re-run compare on this device (check() prints it in the feedback)
+        dev = backend.device(args.device)
+    except (RuntimeError, ValueError) as e:
+        raise CourseError(f"--device {args.device}: {e}".replace("COURSEKIT_DEVICE=cuda but ", "")) from None
+    os.environ["COURSEKIT_DEVICE"] = dev.type
     course.notebooks(args.assignment)  # released?
     if not course.submitted_students(args.assignment):
         raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
@@ -109,7 +116,7 @@ def cmd_autograde(course: Course, args) -> int:
             line += f"  FAILED: {o.reason}"
         print(line)
     reports = course.root / "reports"
-    print(f"done in {time.monotonic() - t0:.0f} s; report: {reports / (args.assignment + '.csv')}")
+    print(f"done in {time.monotonic() - t0:.0f} s on {dev.type}; report: {reports / (args.assignment + '.csv')}")
     with open(reports / f"{args.assignment}.integrity.csv", newline="") as f:
         flagged = sorted({row["student"] for row in csv.DictReader(f)})
     print(f"integrity report: {reports / (args.assignment + '.integrity.html')} ("
@@ -286,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="grade everyone again, even students already graded")
     a.add_argument("--retry-failed", action="store_true",
                    help="grade again the submissions recorded as failed (by default a re-run skips them)")
+    a.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="compare with PyTorch on this device (auto: CUDA when present)")
     a.add_argument("--student-timeout", type=float, default=600.0, metavar="S",
                    help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
     a.add_argument("--timeout", type=float, default=None, metavar="S",

@@ -116,7 +116,7 @@ def _build(assignment, course: Path) -> dict:
         submit(course, assignment, student, submission(release_nb, sols, [e for a in items for e in a.edits]))
 
     t1 = time.monotonic()
-    res = _run(coursekit_cmd("--course", str(course), "autograde", assignment,
+    res = _run(coursekit_cmd("--course", str(course), "autograde", assignment, "--device", "cpu",
                              "--student-timeout", str(STUDENT_TIMEOUT)))
     assert res.returncode == 0, res.stdout + res.stderr
     seconds["autograde"] = time.monotonic() - t1
@@ -276,6 +276,9 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
         html = f.read_text()
         for leak in ("hidden=True", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "Traceback (most recent call last)"):
             assert leak not in html, f"{s}: {leak!r} in the feedback"
+    # the feedback names the device the answers were compared on (autograde --device cpu)
+    assert "on cpu, float64)" in files["solution"].read_text()
+    assert re.search(r"^done in \d+ s on cpu; report: ", p.autograde_out, flags=re.M)
     # the cut is "ename: evalue" in every grade cell of the feedback's source notebooks
     for s in graded:
         nb = nbformat.read(p.course / "autograded" / s / assignment / f"{assignment}.ipynb", as_version=4)
@@ -421,6 +424,11 @@ def test_cli_errors_are_one_line_with_a_nonzero_exit(tmp_path):
         (["--course", str(course), "autograde", "01_neurons"], "run `coursekit release 01_neurons` first"),
         (["--course", str(course), "export"], "no gradebook yet"),
     ]
+    import torch
+
+    if not torch.cuda.is_available():  # the machines of CI have no GPU
+        cases.append((["--course", str(course), "autograde", "01_neurons", "--device", "cuda"],
+                      "--device cuda: torch sees no CUDA device"))
     for args, needle in cases:
         res = _run(coursekit_cmd(*args), timeout=120)
         assert res.returncode != 0, args
