@@ -10,7 +10,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # --- the course folder: source/, release/, submitted/, autograded/, feedback/ live here
 c.CourseDirectory.course_id = "dl-from-scratch"
 c.CourseDirectory.root = HERE
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# the gradebook: SQLite in this folder, or the database of $COURSEKIT_DB_URL (`coursekit --db-url`), e.g.
+# postgresql+psycopg2://grader@dbhost/gradebook for many graders or machines (pip install psycopg2-binary)
+c.CourseDirectory.db_url = os.environ.get("COURSEKIT_DB_URL") or "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # Assignments enter the gradebook on `coursekit release` (GenerateAssignment.create_assignment),
 # students on their first autograde (Autograde.create_student); add a roster with
 # `nbgrader db student add ID --first-name ... --last-name ...` (run in assignments/).

@@ -75,7 +75,13 @@ class Course:
     # -- folders
     @property
     def db_url(self) -> str:
-        return "sqlite:///" + str(self.root / "gradebook.db")
+        """The gradebook: $COURSEKIT_DB_URL (a PostgreSQL server, say), else gradebook.db here; the
+        course's nbgrader_config.py reads the same variable."""
+        return os.environ.get("COURSEKIT_DB_URL") or "sqlite:///" + str(self.root / "gradebook.db")
+
+    def has_gradebook(self) -> bool:
+        """False only for a SQLite gradebook not made yet (a database server's is made on first use)."""
+        return not self.db_url.startswith("sqlite:///") or Path(self.db_url[len("sqlite:///"):]).exists()
 
     def source_assignments(self) -> list:
         src = self.root / "source"
@@ -135,7 +141,7 @@ class Course:
         """Notebook names of an assignment, from the gradebook (so it must have been released)."""
         from nbgrader.api import MissingEntry
 
-        if not (self.root / "gradebook.db").exists():
+        if not self.has_gradebook():
             raise CourseError(f"no gradebook yet: run `coursekit release {assignment}` first")
         with self.gradebook() as gb:
             try:

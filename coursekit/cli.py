@@ -137,7 +137,7 @@ def cmd_feedback(course: Course, args) -> int:
 
 
 def cmd_export(course: Course, args) -> int:
-    if not (course.root / "gradebook.db").exists():
+    if not course.has_gradebook():
         raise CourseError("no gradebook yet: release and autograde an assignment first")
     out = os.path.abspath(args.output) if args.output else str(course.reports_dir() / "grades.csv")
     _nbgrader(course, "export", "--to", out)
@@ -243,7 +243,7 @@ def cmd_doctor(course_arg, args) -> int:
             ok(f"exchange {ex} exists and is world-writable")
         else:
             bad(f"exchange {ex} is not world-writable (chmod 777 {ex})")
-        if (course.root / "gradebook.db").exists():
+        if course.has_gradebook():
             try:
                 with course.gradebook() as gb:
                     ok(f"gradebook: {len(gb.assignments)} assignment(s), {len(gb.students)} student(s)")
@@ -274,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coursekit",
                                 description="The course's nbgrader workflow (run from the repo root).")
     p.add_argument("--course", metavar="PATH", help="the course folder (default: ./assignments)")
+    p.add_argument("--db-url", metavar="URL", help="the gradebook database (default: $COURSEKIT_DB_URL, else "
+                                                  "SQLite in the course folder), e.g. postgresql+psycopg2://host/db")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -312,13 +314,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _reach_database() -> None:
+    """A database URL that cannot be used is one clear line, before any work starts."""
+    url = os.environ.get("COURSEKIT_DB_URL")
+    if not url:
+        return
+    import sqlalchemy
+
+    shown = re.sub(r"://[^@/]*@", "://***@", url)  # no password in the message
+    try:
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except ImportError as e:
+        raise CourseError(f"the gradebook database {shown} needs a driver: {e} (pip install psycopg2-binary)") from None
+    except Exception as e:  # noqa: BLE001 - sqlalchemy's errors are many; the first line says why
+        first = str(getattr(e, "orig", None) or e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CourseError(f"cannot reach the gradebook database {shown}: {first}") from None
+
+
 COMMANDS = {"release": cmd_release, "collect": cmd_collect, "autograde": cmd_autograde,
             "feedback": cmd_feedback, "export": cmd_export}
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.db_url:
+        os.environ["COURSEKIT_DB_URL"] = args.db_url  # for this process and the nbgrader runs it starts
     try:
+        if args.command != "doctor":
+            _reach_database()
         if args.command == "doctor":
             return cmd_doctor(Course.find(args.course) if args.course else None, args)
         course = Course.find(args.course)

@@ -1,0 +1,116 @@
+"""The whole pipeline once against a real PostgreSQL server that this test starts (Debian's
+postgresql: `.ci/run` installs it when missing): release, submit, autograde, rerun, feedback,
+export, with the gradebook in PostgreSQL (`coursekit --db-url`) and no gradebook.db on disk."""
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+
+ASSIGNMENT = "03_losses"
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
+    assert found, f"{name} not found: install Debian's postgresql (.ci/run does)"
+    return found
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A throw-away PostgreSQL server on a Unix socket; as root, it runs as `nobody` (initdb refuses root)."""
+    base = Path(tempfile.mkdtemp(prefix="coursekit-pg-"))
+    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(base, "nobody")
+    data = base / "data"
+    run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True,  # noqa: E731
+                                       timeout=120)
+    run(_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+    run(_pg_bin("pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+        f"-k {base} -h '' -c fsync=off -c full_page_writes=off", "start")
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(host=str(base), user="postgres", dbname="postgres")
+        conn.autocommit = True
+        conn.cursor().execute("CREATE DATABASE gradebook")
+        conn.close()
+        yield f"postgresql+psycopg2://postgres@/gradebook?host={base}", base
+    finally:
+        subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _cli(*args, url):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(coursekit_cmd("--db-url", url, *args), cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def test_the_whole_pipeline_on_a_postgresql_gradebook(postgres_url, tmp_path):
+    url, socket_dir = postgres_url
+    course = make_course(tmp_path / "course")
+    res = _cli("--course", str(course), "release", ASSIGNMENT, url=url)
+    assert res.returncode == 0, res.stdout + res.stderr
+    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    by_name = {a.name: a for a in answers(ASSIGNMENT)}
+    students = {"right": [], "wrong": by_name["mutant_mse_sum_for_mean"].edits,
+                "cheat": by_name["hostile_rebind_check"].edits}
+    for student, edits in students.items():
+        submit(course, ASSIGNMENT, student, submission(release_nb, sols, edits))
+
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", url=url)
+    assert res.returncode == 0, res.stdout + res.stderr
+    report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
+    assert report["right"]["status"] == "graded" and report["right"]["score"] == report["right"]["max_score"] > 0
+    for student, name in (("wrong", "mutant_mse_sum_for_mean"), ("cheat", "hostile_rebind_check")):
+        lost = {g for g, c in report[student]["cells"].items() if c["score"] < c["max_score"]}
+        assert lost == set(by_name[name].lose), (student, lost)
+    assert "1 to look at: cheat" in res.stdout  # the integrity report, from the PostgreSQL gradebook
+
+    again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", url=url)
+    assert again.returncode == 0 and json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"] \
+        == list(report.values())
+    assert _cli("--course", str(course), "feedback", ASSIGNMENT, url=url).returncode == 0
+    assert (course / "feedback" / "right" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    out = tmp_path / "grades.csv"
+    assert _cli("--course", str(course), "export", "-o", str(out), url=url).returncode == 0
+    with open(out, newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    assert float(rows["right"]["raw_score"]) == report["right"]["score"]
+
+    assert not (course / "gradebook.db").exists()  # everything went to PostgreSQL
+    import psycopg2
+
+    conn = psycopg2.connect(host=str(socket_dir), user="postgres", dbname="gradebook")
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM submitted_assignment")
+        assert cur.fetchone()[0] == 3  # one row per student, none duplicated by the rerun
+        cur.execute("SELECT count(*) FROM student")
+        assert cur.fetchone()[0] == 3
+    conn.close()
+
+
+def test_an_unreachable_database_is_one_line_and_a_nonzero_exit(tmp_path):
+    course = make_course(tmp_path / "course")
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT,
+               url=f"postgresql+psycopg2://grader:secret@/gradebook?host={tmp_path}/nowhere")
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the gradebook database postgresql+psycopg2://***@/gradebook" in lines[0]
+    assert "secret" not in res.stderr and "Traceback" not in res.stderr
