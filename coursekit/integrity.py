@@ -151,7 +151,7 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
     if getattr(outcome, "status", "") == "failed":
         if "kernel died" in reason:
             out.append(Finding(student, "kernel died", assignment, reason))
-        elif "still running" in reason or "longer than" in reason or "time" in reason:
+        elif "still running" in reason or "longer than" in reason or "time limit" in reason:
             out.append(Finding(student, "timeout", assignment, reason))
     for gid, cell in sorted(getattr(outcome, "cells", {}).items()):
         msg = cell.get("message", "")

@@ -427,7 +427,6 @@ def test_ops_of_several_outputs_are_graded_on_each_output():
     assert "i, f, g, o" in msg  # the hint names PyTorch's order
 
     def forgets_dc_from_h(dh_next, dc_next, cache):  # dc = dc_next only: the path through h_next is lost
-        x, h, c, w_ih, w_hh, has_ih, has_hh, i, f, g, o, tc = cache
         return right_bwd(np.zeros_like(dh_next), dc_next, cache)
 
     _fails("lstm_cell_backward", forgets_dc_from_h, r"dx: .* differ", forward=right_fwd)
