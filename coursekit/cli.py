@@ -105,9 +105,15 @@ def cmd_autograde(course: Course, args) -> int:
     if not course.submitted_students(args.assignment):
         raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
                           "run `coursekit collect` first")
+    if args.workers < 0:
+        raise CourseError(f"--workers must be 0 (sequential) or more, not {args.workers}")
+    if args.memory_limit < 0:
+        raise CourseError(f"--memory-limit must be 0 (none) or more GB, not {args.memory_limit:g}")
     outcomes = autograde(course, args.assignment, students=args.student, force=args.force,
                          retry_failed=args.retry_failed,
                          student_timeout=args.student_timeout, timeout=args.timeout,
+                         memory_limit=int(args.memory_limit * 2**30) or None,
+                         warm_kernels=not args.cold_kernels, workers=args.workers, scheduler=args.scheduler,
                          progress=lambda m: print(m, flush=True))
     width = max(len(o.student) for o in outcomes)
     for o in outcomes:
@@ -301,6 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
     a.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the whole run; students not reached get 0 with that reason")
+    a.add_argument("--memory-limit", type=float, default=4.0, metavar="GB",
+                   help="address space of each grading process: nbgrader, kernel, sandbox (default 4; 0: none)")
+    a.add_argument("--cold-kernels", action="store_true",
+                   help="start every kernel from nothing (default: fork them from a process with the imports done)")
+    a.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="grade on a local Dask cluster of N workers (default 0: one submission after another)")
+    a.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786")
 
     f = sub.add_parser("feedback", help="feedback HTML per student (nbgrader generate_feedback)")
     f.add_argument("assignment")

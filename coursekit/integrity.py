@@ -11,6 +11,7 @@ summary table, students with findings first, then the details). The findings, pe
 - test cell edited / cell missing: a read-only cell of the submission differs from the instructor's
   or is gone (nbgrader restored it before grading);
 - timeout / kernel died: the submission's grading ended with that reason (scored 0);
+- memory limit: a cell ran out of the memory a submission may use (MemoryError);
 - stderr flood: more than 100,000 characters on stderr while the notebook ran.
 
 Answer cells are read, never run: a scan of their syntax tree.
@@ -27,7 +28,7 @@ WATCHED = ("numpy", "torch", "coursekit", "builtins", "scipy")
 CHECKS = ("check", "train_check")
 STDERR_FLOOD = 100_000
 KINDS = ("forbidden call", "patched module", "check rebound", "test cell edited", "cell missing", "timeout",
-         "kernel died", "stderr flood")
+         "kernel died", "memory limit", "stderr flood")
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
             except MissingEntry:
                 continue
             locked = {c.name: c.source for c in source_cells if c.locked}
+            kinds = {c.name: c.cell_type for c in source_cells}
             try:
                 cells = nbformat.read(sub_dir / f"{notebook}.ipynb", as_version=4).cells
             except Exception as e:  # noqa: BLE001 - a broken file is a finding of its own kind
@@ -139,6 +141,10 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
                     if _norm(cell.get("source", "")) != _norm(locked[gid]):
                         out.append(Finding(student, "test cell edited", f"{notebook}: {gid}",
                                            "a read-only cell was changed (restored before grading)"))
+                    elif cell.get("cell_type") != kinds[gid]:
+                        out.append(Finding(student, "test cell edited", f"{notebook}: {gid}",
+                                           f"a read-only {kinds[gid]} cell was made a {cell.get('cell_type')} "
+                                           "cell (restored before grading)"))
                 elif cell.get("cell_type") == "code":
                     for kind, detail in scan_source(cell.get("source", ""), aliases):
                         out.append(Finding(student, kind, f"{notebook}: {gid or f'cell {i + 1}'}", detail))
@@ -157,6 +163,8 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
         msg = cell.get("message", "")
         if "CellTimeoutError" in msg or "did not finish within" in msg:  # the kernel's or the sandbox's limit
             out.append(Finding(student, "timeout", gid, msg[:200]))
+        if "MemoryError" in msg:
+            out.append(Finding(student, "memory limit", gid, msg[:200]))
         if "while it runs" in msg:
             calls = msg.split("your function calls ", 1)[-1].split(" while it runs", 1)[0]
             out.append(Finding(student, "forbidden call", gid, f"calls {calls}"[:200]))

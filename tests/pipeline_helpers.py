@@ -15,6 +15,9 @@ changes to a submission whose answer cells hold the source solutions:
     # ---- delete test_linear_forward       delete a cell
     # ---- insert before linear_forward     a new code cell of the student's own
     # ---- insert locked before linear_forward   a new cell with forged "locked" nbgrader metadata
+    # ---- duplicate test_linear_forward    a copy of the cell right before it, with the lines below
+                                            as its source (metadata and all, so the grade_id twice)
+    # ---- retype test_linear_forward markdown   the cell becomes a markdown (or raw) cell
 
 Kinds: mutant_ (a wrong answer), valid_ (a right answer written differently), hostile_ (tries to
 fool the grader), tamper_ (edits or deletes test cells), timeout_ (never ends).
@@ -44,7 +47,7 @@ class Answer:
     failed: str | None = None
     uses: list = field(default_factory=list)  # solution functions it relies on: never packed with their mutants
     flags: set = field(default_factory=set)  # the integrity report's kinds of finding it must cause
-    edits: list = field(default_factory=list)  # (op, target, source) with op in replace/delete/insert/insert-locked
+    edits: list = field(default_factory=list)  # (op, target, source): replace/delete/insert/insert-locked/duplicate/retype
 
     @property
     def functions(self) -> set:
@@ -72,6 +75,10 @@ def parse_answer(path: Path) -> Answer:
         src = body.strip("\n")
         if words[0] == "delete":
             ans.edits.append(("delete", words[1], ""))
+        elif words[0] == "duplicate":
+            ans.edits.append(("duplicate", words[1], src))
+        elif words[0] == "retype":
+            ans.edits.append(("retype", words[1], words[2]))
         elif words[0] == "insert":
             locked = words[1] == "locked"
             ans.edits.append(("insert-locked" if locked else "insert", words[-1], src))
@@ -113,6 +120,17 @@ def submission(release_nb, sols: dict, edits=()):
             nb.cells[i].source = src
         elif op == "delete":
             del nb.cells[i]
+        elif op == "duplicate":
+            twin = copy.deepcopy(nb.cells[i])
+            twin.source = src
+            if "id" in twin:
+                twin["id"] = f"{twin['id']}-twin"[:64]
+            nb.cells.insert(i, twin)
+        elif op == "retype":
+            old = nb.cells[i]
+            new = (nbformat.v4.new_markdown_cell if src == "markdown" else nbformat.v4.new_raw_cell)(old.source)
+            new.metadata = old.metadata
+            nb.cells[i] = new
         else:
             new = nbformat.v4.new_code_cell(src)
             if op == "insert-locked":

@@ -1,5 +1,5 @@
 """The whole pipeline once against a real PostgreSQL server that this test starts (Debian's
-postgresql: `.ci/run` installs it when missing): release, submit, autograde, rerun, feedback,
+postgresql: `.ci/run` installs it when missing): release, submit, autograde on Dask, a forced sequential regrade that must give the same report, feedback,
 export, with the gradebook in PostgreSQL (`coursekit --db-url`) and no gradebook.db on disk."""
 from __future__ import annotations
 
@@ -74,8 +74,10 @@ def test_the_whole_pipeline_on_a_postgresql_gradebook(postgres_url, tmp_path):
     for student, edits in students.items():
         submit(course, ASSIGNMENT, student, submission(release_nb, sols, edits))
 
-    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", url=url)
+    # graded on Dask (the workers grade in scratch SQLite copies, this client writes to PostgreSQL)
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--workers", "2", "--device", "cpu", url=url)
     assert res.returncode == 0, res.stdout + res.stderr
+    assert "3 submission(s) in 3 task(s) on 2 Dask worker(s)" in res.stdout
     report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
     assert report["right"]["status"] == "graded" and report["right"]["score"] == report["right"]["max_score"] > 0
     for student, name in (("wrong", "mutant_mse_sum_for_mean"), ("cheat", "hostile_rebind_check")):
@@ -83,7 +85,7 @@ def test_the_whole_pipeline_on_a_postgresql_gradebook(postgres_url, tmp_path):
         assert lost == set(by_name[name].lose), (student, lost)
     assert "1 to look at: cheat" in res.stdout  # the integrity report, from the PostgreSQL gradebook
 
-    again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", url=url)
+    again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", "--force", url=url)  # sequential
     assert again.returncode == 0 and json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"] \
         == list(report.values())
     assert _cli("--course", str(course), "feedback", ASSIGNMENT, url=url).returncode == 0

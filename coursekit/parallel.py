@@ -1,0 +1,225 @@
+"""`coursekit autograde ASSIGNMENT --workers N`: submissions graded in parallel on Dask distributed.
+
+    from coursekit.autograde import Course, autograde
+    autograde(Course.find(), "03_losses", workers=2)                       # a local cluster
+    autograde(Course.find(), "03_losses", scheduler="tcp://10.0.0.5:8786")  # machines of a cluster
+
+The pending students are cut into small groups, and each group is one Dask task. A task grades its
+group in a scratch course of its own on the worker: the course's nbgrader_config.py and the
+assignment's sources, a SQLite snapshot of the gradebook's instructor tables (assignment,
+notebooks, cells) and the submissions, all shipped as bytes, so a worker needs the same Python
+environment but no shared disk. There it runs the sequential driver (`autograde.grade_pending`:
+nbgrader autograde, the watchdog, the memory limit, failures recorded with their reason) and sends
+back, per student, the autograded files and what nbgrader wrote in the snapshot (auto scores,
+auto comments, late penalties, the submission time).
+
+The client is the one writer of the course's gradebook, SQLite or PostgreSQL: it copies those
+values in as each task ends, with the rule of nbgrader's SaveAutoGrades for `needs_manual_grade`
+(a manual score given before keeps the cell marked for review). A student's grade is stored when
+their task ends, so a run stopped half-way loses no finished work.
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import socket
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from sqlalchemy import exc as sa_exc
+
+from .autograde import CONFIG, Course, CourseError, grade_pending, record_failure
+
+# the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
+INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
+                     "solution_cells", "task_cells")
+GROUPS_PER_WORKER = 4  # small groups balance the workers; each costs one nbgrader start (~1.3 s)
+
+
+# ------------------------------------------------------------------------------------ files
+
+def pack_files(folder: Path) -> dict:
+    """{relative path: bytes} of every file under `folder` ({} when it does not exist)."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} \
+        if folder.is_dir() else {}
+
+
+def unpack_files(files: dict, folder: Path) -> None:
+    for rel, data in files.items():
+        path = Path(folder) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _snapshot(course: Course, students: list) -> bytes:
+    """A SQLite gradebook holding the instructor tables of the course's gradebook and the rows of
+    `students` (their names, when the roster has them): everything nbgrader autograde reads."""
+    import sqlalchemy as sa
+    from nbgrader.api import Base
+
+    with tempfile.TemporaryDirectory(prefix="coursekit-snapshot-") as tmp:
+        src, dst = sa.create_engine(course.db_url), sa.create_engine(f"sqlite:///{tmp}/gradebook.db")
+        try:
+            Base.metadata.create_all(dst)
+            tables = [t for t in Base.metadata.sorted_tables if t.name in INSTRUCTOR_TABLES + ("student",)]
+            with src.connect() as a, dst.begin() as b:
+                version = a.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+                b.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                b.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+                for table in tables:
+                    query = table.select()
+                    if table.name == "student":
+                        query = query.where(table.c.id.in_(students))
+                    rows = [dict(r._mapping) for r in a.execute(query)]
+                    if rows:
+                        b.execute(table.insert(), rows)
+        finally:
+            src.dispose()
+            dst.dispose()
+        return Path(tmp, "gradebook.db").read_bytes()
+
+
+# ------------------------------------------------------------------------------ in a worker
+
+def grade_group(job: dict) -> dict:
+    """A Dask task: grade `job["students"]` in a scratch course; returns their results as data."""
+    assignment, students = job["assignment"], job["students"]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
+        root = Path(tmp)
+        unpack_files(job["course"], root)
+        (root / "gradebook.db").write_bytes(job["gradebook"])
+        for s in students:
+            unpack_files(job["submissions"][s], root / "submitted" / s / assignment)
+        course = Course(root, db=f"sqlite:///{root / 'gradebook.db'}", environ=job["environ"])
+        log = root / "grading.log"
+        at = job["deadline_at"]  # wall-clock time (time.time()), the same on every machine
+        graded, failed = grade_pending(
+            course, assignment, list(students), student_timeout=job["student_timeout"],
+            deadline=None if at is None else time.monotonic() + (at - time.time()), timeout=job["timeout"],
+            log_path=log, memory_limit=job["memory_limit"], warm_kernels=job["warm_kernels"])
+        results = {s: _result(course, assignment, s) for s in students}
+        return {"results": results, "failed": failed, "log": log.read_text(errors="replace"),
+                "worker": socket.gethostname(), "seconds": time.monotonic() - started}
+
+
+def _result(course: Course, assignment: str, student: str) -> dict:
+    """What grading wrote for `student`: the autograded files and the gradebook's auto values."""
+    with course.gradebook() as gb:
+        sub = gb.find_submission(assignment, student)
+        notebooks = {nb.name: {"late_submission_penalty": nb.late_submission_penalty,
+                               "grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
+                               "comments": {c.name: c.auto_comment for c in nb.comments}}
+                     for nb in sub.notebooks}
+        timestamp = sub.timestamp
+    return {"timestamp": timestamp, "notebooks": notebooks,
+            "files": pack_files(course.root / "autograded" / student / assignment)}
+
+
+# ------------------------------------------------------------------------------- the client
+
+def store(course: Course, assignment: str, student: str, result: dict) -> None:
+    """Write one student's result into the course: autograded files, then the gradebook."""
+    dest = course.root / "autograded" / student / assignment
+    if dest.exists():
+        shutil.rmtree(dest)
+    unpack_files(result["files"], dest)
+    with warnings.catch_warnings(), course.gradebook() as gb:
+        warnings.simplefilter("ignore", sa_exc.SAWarning)  # nbgrader's own, once per new submission
+        gb.update_or_create_student(student)
+        kw = {"timestamp": result["timestamp"]} if result["timestamp"] is not None else {}
+        sub = gb.update_or_create_submission(assignment, student, **kw)
+        for nb in sub.notebooks:
+            got = result["notebooks"][nb.name]
+            nb.late_submission_penalty = got["late_submission_penalty"]
+            for g in nb.grades:
+                g.auto_score, needs = got["grades"][g.name]
+                g.needs_manual_grade = needs or g.manual_score is not None  # SaveAutoGrades' rule
+            for c in nb.comments:
+                c.auto_comment = got["comments"][c.name]
+        gb.db.commit()
+
+
+def _client(workers: int, scheduler: str | None):
+    """A Dask client: of the scheduler at `scheduler`, else of a local cluster of `workers` workers
+    (threads of this process: the grading itself runs in the nbgrader processes they start)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as e:
+        raise CourseError(f"--workers needs Dask distributed: {e} (pip install 'dask[distributed]')") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="5s"), None
+        except (OSError, TimeoutError) as e:
+            raise CourseError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def groups_of(students: list, n_workers: int) -> list:
+    """`students` cut into about GROUPS_PER_WORKER groups per worker, in order."""
+    size = max(1, math.ceil(len(students) / (max(1, n_workers) * GROUPS_PER_WORKER)))
+    return [students[i:i + size] for i in range(0, len(students), size)]
+
+
+def grade_pending_parallel(course: Course, assignment: str, pending: list, *, workers: int = 2,
+                           scheduler: str | None = None, student_timeout: float = 600.0,
+                           deadline: float | None = None, timeout: float | None = None, log_path=None,
+                           memory_limit: int | None = None, warm_kernels: bool = True, say=None) -> tuple:
+    """`autograde.grade_pending` on Dask: returns (graded students, {student: reason})."""
+    from dask.distributed import as_completed
+
+    say = say or (lambda msg: None)
+    client, cluster = _client(workers, scheduler)
+    try:
+        n_workers = len(client.scheduler_info()["workers"]) or workers or 1
+        shared = {
+            "assignment": assignment,
+            "course": {CONFIG: (course.root / CONFIG).read_bytes(),
+                       **{f"source/{assignment}/{k}": v
+                          for k, v in pack_files(course.root / "source" / assignment).items()}},
+            "environ": {k: v for k, v in course.env().items() if k.startswith("COURSEKIT_")
+                        and k != "COURSEKIT_DB_URL"},
+            "student_timeout": student_timeout, "timeout": timeout, "memory_limit": memory_limit,
+            "warm_kernels": warm_kernels,
+        }
+        groups = groups_of(pending, n_workers)
+        say(f"  {len(pending)} submission(s) in {len(groups)} task(s) on {n_workers} Dask worker(s)"
+            + (f" at {scheduler}" if scheduler else ""))
+        futures = []
+        for group in groups:
+            job = dict(shared, students=group, gradebook=_snapshot(course, group),
+                       submissions={s: pack_files(course.root / "submitted" / s / assignment) for s in group},
+                       deadline_at=None if deadline is None else time.time() + deadline - time.monotonic())
+            futures.append(client.submit(grade_group, job, pure=False))
+        group_of = {f.key: g for f, g in zip(futures, groups)}
+        graded, failed = set(), {}
+        for future in as_completed(futures):
+            try:
+                out = future.result()
+            except Exception as e:  # noqa: BLE001 - a worker lost or a task broken: 0 and the reason
+                for s in group_of[future.key]:
+                    failed[s] = f"the Dask task grading this submission failed ({type(e).__name__}: {e})"[:500]
+                    record_failure(course, assignment, s, failed[s])
+                    say(f"  {s}: FAILED, recorded 0 ({failed[s]})")
+                continue
+            for s, result in out["results"].items():  # stored at once: a stopped run loses nothing
+                store(course, assignment, s, result)
+                if s in out["failed"]:
+                    failed[s] = out["failed"][s]
+                    say(f"  {s}: FAILED, recorded 0 ({failed[s]})")
+                else:
+                    graded.add(s)
+            if log_path is not None:
+                with open(log_path, "a") as f:
+                    f.write(f"# ---- {', '.join(out['results'])} on {out['worker']} "
+                            f"({out['seconds']:.1f} s)\n{out['log']}")
+        return graded, failed
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
