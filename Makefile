@@ -17,7 +17,8 @@ help:
 	@echo "make autograde ASSIGNMENT=01_neurons   grade collected submissions"
 	@echo "make feedback  ASSIGNMENT=01_neurons   write feedback HTML"
 	@echo "make export     grades as CSV"
-	@echo "make bench      reference vs PyTorch timings, MLP and CNN time to 97% on digits"
+	@echo "make bench      reference vs PyTorch timings, MLP and CNN time to 97% on digits,"
+	@echo "                40 submissions: stock nbgrader autograde vs coursekit autograde --workers 2"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +37,7 @@ release: $(STAMP)
 	$(VENV)/bin/coursekit release
 
 autograde: $(STAMP)
-	$(VENV)/bin/coursekit autograde $(ASSIGNMENT)
+	$(VENV)/bin/coursekit autograde $(ASSIGNMENT) --workers $(or $(WORKERS),0)
 
 feedback: $(STAMP)
 	$(VENV)/bin/coursekit feedback $(ASSIGNMENT)
@@ -50,6 +51,7 @@ doctor: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_ops.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_grading.py --json benchmarks/results/grading.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -166,7 +166,7 @@ def cmd_doctor(course_arg, args) -> int:
     print("versions")
     print(f"  python {sys.version.split()[0]} ({sys.executable})")
     for pkg in ("coursekit", "numpy", "scipy", "torch", "nbgrader", "jupyterlab", "notebook", "nbconvert",
-                "nbclient", "ipykernel", "sqlalchemy"):
+                "nbclient", "ipykernel", "sqlalchemy", "dask", "distributed"):
         try:
             print(f"  {pkg} {metadata.version(pkg)}")
         except metadata.PackageNotFoundError:

@@ -4,7 +4,8 @@
     autograde(Course.find(), "03_losses", workers=2)                       # a local cluster
     autograde(Course.find(), "03_losses", scheduler="tcp://10.0.0.5:8786")  # machines of a cluster
 
-The pending students are cut into small groups, and each group is one Dask task. A task grades its
+The pending students are cut into groups, two per worker, and each group is one Dask task (a task
+costs about 4 s of start-up: nbgrader, its imports, the warm-kernel zygote). A task grades its
 group in a scratch course of its own on the worker: the course's nbgrader_config.py and the
 assignment's sources, a SQLite snapshot of the gradebook's instructor tables (assignment,
 notebooks, cells) and the submissions, all shipped as bytes, so a worker needs the same Python
@@ -35,7 +36,7 @@ from .autograde import CONFIG, Course, CourseError, grade_pending, record_failur
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
 INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
                      "solution_cells", "task_cells")
-GROUPS_PER_WORKER = 4  # small groups balance the workers; each costs one nbgrader start (~1.3 s)
+GROUPS_PER_WORKER = 2  # more groups balance the workers better, fewer cost less start-up
 
 
 # ------------------------------------------------------------------------------------ files
@@ -106,17 +107,22 @@ def grade_group(job: dict) -> dict:
                 "worker": socket.gethostname(), "seconds": time.monotonic() - started}
 
 
+def autograded_values(gb, assignment: str, student: str) -> dict:
+    """What autograde wrote in the gradebook `gb` for a submission: its time and, per notebook, the
+    late penalty, each grade cell's (auto_score, needs_manual_grade) and each auto comment."""
+    sub = gb.find_submission(assignment, student)
+    return {"timestamp": sub.timestamp,
+            "notebooks": {nb.name: {"late_submission_penalty": nb.late_submission_penalty,
+                                    "grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
+                                    "comments": {c.name: c.auto_comment for c in nb.comments}}
+                          for nb in sub.notebooks}}
+
+
 def _result(course: Course, assignment: str, student: str) -> dict:
     """What grading wrote for `student`: the autograded files and the gradebook's auto values."""
     with course.gradebook() as gb:
-        sub = gb.find_submission(assignment, student)
-        notebooks = {nb.name: {"late_submission_penalty": nb.late_submission_penalty,
-                               "grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
-                               "comments": {c.name: c.auto_comment for c in nb.comments}}
-                     for nb in sub.notebooks}
-        timestamp = sub.timestamp
-    return {"timestamp": timestamp, "notebooks": notebooks,
-            "files": pack_files(course.root / "autograded" / student / assignment)}
+        values = autograded_values(gb, assignment, student)
+    return {**values, "files": pack_files(course.root / "autograded" / student / assignment)}
 
 
 # ------------------------------------------------------------------------------- the client

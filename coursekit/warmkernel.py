@@ -33,7 +33,8 @@ import time
 from jupyter_client import AsyncKernelManager
 from traitlets import List, Unicode
 
-PRELOAD = ["numpy", "scipy.special", "torch", "coursekit.grading", "ipykernel.kernelapp"]
+PRELOAD = ["numpy", "scipy.special", "torch", "torch.func", "torch.fx.experimental.symbolic_shapes",  # autograd's first backward
+           "coursekit.grading", "ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline", "jedi"]
 
 
 class ForkedKernel:

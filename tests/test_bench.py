@@ -121,3 +121,19 @@ def test_training_benchmark_reports_every_model(capsys):
     for r in rows.values():  # 50% is reached in the first epochs: a finite time, no speed claim
         assert r["epoch"] is not None and math.isfinite(r["time"]) and r["time"] > 0 and r["acc"] >= 0.5
     assert "time to 50% test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.pipeline
+def test_grading_benchmark_compares_stock_and_dask_on_the_same_submissions(capsys, tmp_path):
+    """A small run of benchmarks/bench_grading.py (3 submissions): the three runs happen, every
+    submission is graded, the scores agree. Its speed is measured by `make bench`, not here."""
+    spec = importlib.util.spec_from_file_location("bench_grading", BENCH.parent / "bench_grading.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "grading.json"
+    result = module.main(["--submissions", "3", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert result["identical_scores"] is True and result["graded_by_coursekit"] == 3
+    assert json.loads(out.read_text()) == result
+    assert "| `coursekit autograde --workers 2` (Dask) |" in text
+    assert all(result[k] > 0 for k in ("stock_sequential_s", "coursekit_sequential_s", "coursekit_workers_s"))
