@@ -84,7 +84,8 @@ def main(argv=None) -> dict:
             shutil.copytree(base, path)
         stock_s, stock = timed([sys.executable, "-m", "nbgrader", "autograde", a], copies["stock"],
                                Course(copies["stock"]).env())
-        seq_s, seq = timed(coursekit_cmd("--course", str(copies["sequential"]), "autograde", a, "--device", "cpu"), ROOT)
+        seq_s, seq = timed(coursekit_cmd("--course", str(copies["sequential"]), "autograde", a, "--device", "cpu"),
+                           ROOT)
         par_s, par = timed(coursekit_cmd("--course", str(copies["workers"]), "autograde", a, "--device", "cpu",
                                          "--workers", str(args.workers)), ROOT)
         for name, run in (("coursekit autograde", seq), ("coursekit autograde --workers", par)):

@@ -33,8 +33,10 @@ import time
 from jupyter_client import AsyncKernelManager
 from traitlets import List, Unicode
 
-PRELOAD = ["numpy", "scipy.special", "torch", "torch.func", "torch.fx.experimental.symbolic_shapes",  # autograd's first backward
-           "coursekit.grading", "ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline", "jedi"]
+# what the course's kernels import, and what ipykernel and autograd's first backward import on first use
+PRELOAD = ["numpy", "scipy.special", "torch", "torch.func", "torch.fx.experimental.symbolic_shapes",
+           "coursekit.grading", "ipykernel.kernelapp", "ipykernel.ipkernel",
+           "matplotlib_inline.backend_inline", "jedi"]
 
 
 class ForkedKernel:
