@@ -28,6 +28,7 @@ How it works:
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import json
 import os
@@ -209,6 +210,17 @@ def with_memory_limit(args: list, nbytes: int | None) -> list:
     return [sys.executable, "-I", "-S", "-c", _WITH_LIMIT, str(int(nbytes)), *args] if nbytes else list(args)
 
 
+_RUNNING: set = set()  # the watched runs under way: killed, whole trees, if this process exits first
+
+
+@atexit.register
+def _kill_running() -> None:
+    """A driver stopped (Ctrl-C, an error) with runs going on in other threads (Dask workers of a
+    local cluster) leaves no nbgrader, kernel or sandbox behind."""
+    for proc in list(_RUNNING):
+        kill_tree(proc)
+
+
 def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, check_every: float = 0.5,
                 watchdog=None, log_path=None, memory_limit: int | None = None) -> WatchedRun:
     """Run a command in a new session, collecting its output (stdout + stderr) line by line.
@@ -219,6 +231,7 @@ def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, c
     proc = subprocess.Popen(with_memory_limit(args, memory_limit), cwd=str(cwd), env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
                             start_new_session=True)
+    _RUNNING.add(proc)
     lines: list = []
 
     def reader():
@@ -249,6 +262,7 @@ def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, c
     finally:
         if proc.poll() is None:
             kill_tree(proc)
+        _RUNNING.discard(proc)
         t.join(5)
     return WatchedRun(list(args), proc.returncode, lines, killed)
 

@@ -210,3 +210,25 @@ def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_pa
         return await km.is_alive()
 
     assert asyncio.run(killed()) is False
+
+
+def test_a_driver_that_exits_leaves_no_grading_process_behind(tmp_path):
+    """Runs watched in other threads (a local Dask cluster's workers) are killed, whole trees, when
+    the driver's interpreter exits (Ctrl-C, an error)."""
+    pidfile = tmp_path / "grandchild.pid"
+    tree = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+            f"open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(120)")
+    driver = ("import sys, threading, time, os\n"
+              "from coursekit.autograde import run_watched\n"
+              f"threading.Thread(target=run_watched, args=([sys.executable, '-c', {tree!r}],), "
+              "kwargs=dict(cwd='.', env=dict(os.environ)), daemon=True).start()\n"
+              f"while not os.path.exists({str(pidfile)!r}): time.sleep(0.05)\n"
+              "time.sleep(0.2)\n")
+    run = subprocess.run([sys.executable, "-c", driver], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    import psutil
+
+    pid = int(pidfile.read_text())
+    gone = not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert gone, "the grandchild outlived the driver"
