@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_helpers import answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
 
 from coursekit.autograde import Course  # noqa: E402
-from coursekit.parallel import autograded_values  # noqa: E402
+from coursekit.parallel import scored_submissions  # noqa: E402
 
 LEFT_OUT = ("hostile_memory_bomb",)  # see the module docstring
 
@@ -59,15 +59,6 @@ def timed(args, cwd, env=None) -> tuple:
     return time.perf_counter() - t0, run
 
 
-def grades(course: Path, assignment: str) -> dict:
-    """student -> the gradebook's autograde values, for submissions autograde scored."""
-    with Course(course).gradebook() as gb:
-        values = {s.student.id: autograded_values(gb, assignment, s.student.id)
-                  for s in gb.find_assignment(assignment).submissions}
-    return {s: v for s, v in values.items()
-            if all(x is not None for nb in v["notebooks"].values() for x, _ in nb["grades"].values())}
-
-
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--submissions", type=int, default=40)
@@ -91,7 +82,7 @@ def main(argv=None) -> dict:
         for name, run in (("coursekit autograde", seq), ("coursekit autograde --workers", par)):
             if run.returncode:
                 raise SystemExit(f"{name} failed:\n{run.stdout}\n{run.stderr}")
-        by = {k: grades(p, a) for k, p in copies.items()}
+        by = {k: scored_submissions(Course(p), a) for k, p in copies.items()}
         lost_by_stock = sorted(set(who) - set(by["stock"]))
         same = all(by["workers"].get(s) == v and by["sequential"].get(s) == v for s, v in by["stock"].items())
         complete = set(by["workers"]) == set(who) == set(by["sequential"])

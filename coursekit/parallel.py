@@ -118,6 +118,16 @@ def autograded_values(gb, assignment: str, student: str) -> dict:
                           for nb in sub.notebooks}}
 
 
+def scored_submissions(course: Course, assignment: str) -> dict:
+    """student -> autograded_values(), for every submission autograde scored (no auto score left
+    unset: stock nbgrader leaves them unset when a kernel dies). Used to compare gradebooks."""
+    with course.gradebook() as gb:
+        values = {sub.student.id: autograded_values(gb, assignment, sub.student.id)
+                  for sub in gb.find_assignment(assignment).submissions}
+    return {s: v for s, v in values.items()
+            if all(x is not None for nb in v["notebooks"].values() for x, _ in nb["grades"].values())}
+
+
 def _result(course: Course, assignment: str, student: str) -> dict:
     """What grading wrote for `student`: the autograded files and the gradebook's auto values."""
     with course.gradebook() as gb:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
 
 from coursekit.autograde import Course, run_watched, with_memory_limit  # noqa: E402
-from coursekit.parallel import autograded_values, groups_of  # noqa: E402
+from coursekit.parallel import groups_of, scored_submissions  # noqa: E402
 
 ASSIGNMENT = "03_losses"
 # every kind of answer, but not the memory bomb: stock nbgrader has no memory limit
@@ -40,13 +40,7 @@ def _cli(*args, timeout=600):
 
 
 def _grades(course: Path) -> dict:
-    """student -> what autograde wrote in the gradebook (auto scores, needs_manual_grade, auto
-    comments, late penalties), for every submission it scored (no auto score left unset)."""
-    with Course(course).gradebook() as gb:
-        values = {sub.student.id: autograded_values(gb, ASSIGNMENT, sub.student.id)
-                  for sub in gb.find_assignment(ASSIGNMENT).submissions}
-    return {s: v for s, v in values.items()
-            if all(score is not None for nb in v["notebooks"].values() for score, _ in nb["grades"].values())}
+    return scored_submissions(Course(course), ASSIGNMENT)
 
 
 def _sources(course: Path, student: str) -> list:
