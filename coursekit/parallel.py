@@ -182,6 +182,25 @@ def groups_of(students: list, n_workers: int) -> list:
     return [students[i:i + size] for i in range(0, len(students), size)]
 
 
+def jobs(course: Course, assignment: str, groups: list, *, student_timeout: float = 600.0,
+         deadline: float | None = None, timeout: float | None = None, memory_limit: int | None = None,
+         warm_kernels: bool = True):
+    """The Dask tasks' arguments, one per group: plain data, no path of this machine in them."""
+    sources = pack_files(course.root / "source" / assignment)
+    shared = {
+        "assignment": assignment,
+        "course": {CONFIG: (course.root / CONFIG).read_bytes(),
+                   **{f"source/{assignment}/{k}": v for k, v in sources.items()}},
+        "environ": {k: v for k, v in course.env().items() if k.startswith("COURSEKIT_") and k != "COURSEKIT_DB_URL"},
+        "student_timeout": student_timeout, "timeout": timeout, "memory_limit": memory_limit,
+        "warm_kernels": warm_kernels,
+    }
+    for group in groups:
+        yield dict(shared, students=group, gradebook=_snapshot(course, group),
+                   submissions={s: pack_files(course.root / "submitted" / s / assignment) for s in group},
+                   deadline_at=None if deadline is None else time.time() + deadline - time.monotonic())
+
+
 def grade_pending_parallel(course: Course, assignment: str, pending: list, *, workers: int = 2,
                            scheduler: str | None = None, student_timeout: float = 600.0,
                            deadline: float | None = None, timeout: float | None = None, log_path=None,
@@ -193,25 +212,12 @@ def grade_pending_parallel(course: Course, assignment: str, pending: list, *, wo
     client, cluster = _client(workers, scheduler)
     try:
         n_workers = len(client.scheduler_info()["workers"]) or workers or 1
-        shared = {
-            "assignment": assignment,
-            "course": {CONFIG: (course.root / CONFIG).read_bytes(),
-                       **{f"source/{assignment}/{k}": v
-                          for k, v in pack_files(course.root / "source" / assignment).items()}},
-            "environ": {k: v for k, v in course.env().items() if k.startswith("COURSEKIT_")
-                        and k != "COURSEKIT_DB_URL"},
-            "student_timeout": student_timeout, "timeout": timeout, "memory_limit": memory_limit,
-            "warm_kernels": warm_kernels,
-        }
         groups = groups_of(pending, n_workers)
         say(f"  {len(pending)} submission(s) in {len(groups)} task(s) on {n_workers} Dask worker(s)"
             + (f" at {scheduler}" if scheduler else ""))
-        futures = []
-        for group in groups:
-            job = dict(shared, students=group, gradebook=_snapshot(course, group),
-                       submissions={s: pack_files(course.root / "submitted" / s / assignment) for s in group},
-                       deadline_at=None if deadline is None else time.time() + deadline - time.monotonic())
-            futures.append(client.submit(grade_group, job, pure=False))
+        futures = [client.submit(grade_group, job, pure=False) for job in jobs(
+            course, assignment, groups, student_timeout=student_timeout, deadline=deadline, timeout=timeout,
+            memory_limit=memory_limit, warm_kernels=warm_kernels)]
         group_of = {f.key: g for f, g in zip(futures, groups)}
         graded, failed = set(), {}
         for future in as_completed(futures):

@@ -226,3 +226,24 @@ def test_a_driver_that_exits_leaves_no_grading_process_behind(tmp_path):
     pid = int(pidfile.read_text())
     gone = not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert gone, "the grandchild outlived the driver"
+
+
+def test_a_task_needs_no_disk_of_the_client(submitted, tmp_path):
+    """A Dask task's argument is plain data: the group is graded in the worker even when the
+    client's course folder is gone (as on another machine), and the result stores back."""
+    from coursekit.parallel import grade_group, jobs, store
+
+    course = tmp_path / "course"
+    shutil.copytree(submitted, course)
+    (job,) = jobs(Course(course), ASSIGNMENT, [["solution", "hostile_os_exit"]], student_timeout=120)
+    assert str(course) not in repr({k: v for k, v in job.items() if k not in ("course", "gradebook", "submissions")})
+    away = tmp_path / "away"
+    course.rename(away)
+    out = grade_group(job)
+    assert set(out["results"]) == {"solution", "hostile_os_exit"} and "kernel died" in out["failed"]["hostile_os_exit"]
+    away.rename(course)
+    for student, result in out["results"].items():
+        store(Course(course), ASSIGNMENT, student, result)
+    values = scored_submissions(Course(course), ASSIGNMENT)
+    assert all(score == 0 for score, _ in values["hostile_os_exit"]["notebooks"][ASSIGNMENT]["grades"].values())
+    assert all(score > 0 for score, _ in values["solution"]["notebooks"][ASSIGNMENT]["grades"].values())
