@@ -9,7 +9,7 @@ How it works:
   `nbgrader collect` / `zip_collect` leave them.
 * The pending students (not autograded yet, or resubmitted since, or all with `force`) are graded
   by ONE `nbgrader autograde` process (a kernel start per student, not an nbgrader start), run in
-  its own session with a watchdog and a memory limit (`memory_limit` bytes of address space for
+  its own session with a watchdog and a memory limit (`memory_limit` bytes of data memory for
   nbgrader and every process it starts). Its kernels are forked from a process that imported
   the course's modules once (`coursekit.warmkernel`): 0.9 s a student of 03_losses instead of
   2.5 s. The course's nbgrader_config.py adds the sandboxed re-run
@@ -203,14 +203,17 @@ def kill_tree(proc: subprocess.Popen) -> None:
 
 
 _WITH_LIMIT = ("import os, resource, sys; n = int(sys.argv[1]); "
-               "resource.setrlimit(resource.RLIMIT_AS, (n, n)); os.execvp(sys.argv[2], sys.argv[2:])")
+               "resource.setrlimit(resource.RLIMIT_DATA, (n, n)); os.execvp(sys.argv[2], sys.argv[2:])")
 
 
 def with_memory_limit(args: list, nbytes: int | None) -> list:
-    """`args` run with at most `nbytes` of address space for the process and every process it
-    starts (they inherit the limit): an allocation past it raises MemoryError instead of taking the
-    machine's memory. A tiny interpreter sets the limit and execs `args` (same pid), which unlike a
-    preexec_fn is safe in a threaded caller such as a Dask worker."""
+    """`args` run with at most `nbytes` of data memory (RLIMIT_DATA: heap and private writable
+    mappings, what arrays take) for the process and every process it starts (they inherit the
+    limit): an allocation past it raises MemoryError instead of taking the machine's memory.
+    Unlike RLIMIT_AS it does not count address space merely reserved (shared libraries, CUDA's
+    reservations), so it does not stop a GPU kernel from starting. A tiny interpreter sets the
+    limit and execs `args` (same pid), which unlike a preexec_fn is safe in a threaded caller such
+    as a Dask worker."""
     return [sys.executable, "-I", "-S", "-c", _WITH_LIMIT, str(int(nbytes)), *args] if nbytes else list(args)
 
 
@@ -230,7 +233,7 @@ def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, c
     """Run a command in a new session, collecting its output (stdout + stderr) line by line.
 
     The run is killed (whole tree) after `timeout` seconds, or when `watchdog()` returns a reason.
-    `memory_limit` (bytes) bounds the address space of the command and of every process it starts.
+    `memory_limit` (bytes) bounds the data memory of the command and of every process it starts.
     """
     proc = subprocess.Popen(with_memory_limit(args, memory_limit), cwd=str(cwd), env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
@@ -469,7 +472,7 @@ def execute_timeout(course: Course) -> float | None:
         return None
 
 
-MEMORY_LIMIT = 4 * 2**30  # bytes of address space per grading process (nbgrader, kernel, sandbox)
+MEMORY_LIMIT = 2 * 2**30  # bytes of data memory per grading process (nbgrader, kernel, sandbox)
 
 
 def grade_students(course: Course, assignment: str, students: list, *, force: bool = False,
@@ -480,7 +483,7 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
     Returns who got a grade, who failed and why, and who was not reached (the watchdog killed the
     run, or the deadline, a time.monotonic() value, passed). A student taking longer than
     `student_timeout` seconds is killed with the run, and reported failed. Each process of the run
-    (nbgrader, the kernels, the sandboxes) may use at most `memory_limit` bytes of address space.
+    (nbgrader, the kernels, the sandboxes) may use at most `memory_limit` bytes of data memory.
     With `warm_kernels`, kernels are forked from a process that imported the course's modules once
     (`coursekit.warmkernel`): about 1.3 s less per student.
     """

@@ -307,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
     a.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="seconds for the whole run; students not reached get 0 with that reason")
-    a.add_argument("--memory-limit", type=float, default=4.0, metavar="GB",
-                   help="address space of each grading process: nbgrader, kernel, sandbox (default 4; 0: none)")
+    a.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
+                   help="memory of each grading process: nbgrader, kernel, sandbox (default 2; 0: none)")
     a.add_argument("--cold-kernels", action="store_true",
                    help="start every kernel from nothing (default: fork them from a process with the imports done)")
     a.add_argument("--workers", type=int, default=0, metavar="N",

@@ -4,8 +4,8 @@
     autograde(Course.find(), "03_losses", workers=2)                       # a local cluster
     autograde(Course.find(), "03_losses", scheduler="tcp://10.0.0.5:8786")  # machines of a cluster
 
-The pending students are cut into groups, two per worker, and each group is one Dask task (a task
-costs about 4 s of start-up: nbgrader, its imports, the warm-kernel zygote). A task grades its
+The pending students are cut into groups, one or two per worker (`groups_of`), and each group is
+one Dask task (a task costs about 4 s of start-up: nbgrader, its imports, the warm-kernel zygote). A task grades its
 group in a scratch course of its own on the worker: the course's nbgrader_config.py and the
 assignment's sources, a SQLite snapshot of the gradebook's instructor tables (assignment,
 notebooks, cells) and the submissions, all shipped as bytes, so a worker needs the same Python
@@ -36,7 +36,9 @@ from .autograde import CONFIG, Course, CourseError, grade_pending, record_failur
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
 INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
                      "solution_cells", "task_cells")
-GROUPS_PER_WORKER = 2  # more groups balance the workers better, fewer cost less start-up
+# A task costs ~4 s of start-up (nbgrader, its imports, the zygote): one group per worker, or two
+# (better balance when a slow submission lands in one) once a group still holds >= 8 students.
+GROUPS_PER_WORKER, MIN_GROUP_FOR_TWO = 2, 8
 
 
 # ------------------------------------------------------------------------------------ files
@@ -177,8 +179,11 @@ def _client(workers: int, scheduler: str | None):
 
 
 def groups_of(students: list, n_workers: int) -> list:
-    """`students` cut into about GROUPS_PER_WORKER groups per worker, in order."""
-    size = max(1, math.ceil(len(students) / (max(1, n_workers) * GROUPS_PER_WORKER)))
+    """`students` cut, in order, into one group per worker, or GROUPS_PER_WORKER per worker when
+    those still hold MIN_GROUP_FOR_TWO students or more."""
+    n_workers = max(1, n_workers)
+    per_worker = GROUPS_PER_WORKER if len(students) >= n_workers * GROUPS_PER_WORKER * MIN_GROUP_FOR_TWO else 1
+    size = max(1, math.ceil(len(students) / (n_workers * per_worker)))
     return [students[i:i + size] for i in range(0, len(students), size)]
 
 
