@@ -1,9 +1,11 @@
 """Warm kernels for autograding: each kernel is forked from a process that imported the course's
 heavy modules once, instead of a new interpreter importing them again for every submission.
 
-A submission's kernel costs about 1.4 s before its first test runs (the interpreter, ipykernel,
-numpy, torch, coursekit); forked, about 0.1 s. `coursekit autograde` turns it on for its nbgrader
-runs (`--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager`); stock
+A submission's kernel costs about 1.9 s before its tests run (the interpreter, ipykernel,
+numpy, torch, coursekit, and what ipykernel and autograd import on first use); forked, about
+0.4 s, most of it jupyter_client waiting for the new kernel's iopub to fall quiet.
+`coursekit autograde` turns it on for its nbgrader runs
+(`--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager`); stock
 `nbgrader autograde` on the same course keeps ordinary kernels, and the tests check both give the
 same grades.
 
