@@ -250,3 +250,23 @@ def test_a_task_needs_no_disk_of_the_client(submitted, tmp_path):
     values = scored_submissions(Course(course), ASSIGNMENT)
     assert all(score == 0 for score, _ in values["hostile_os_exit"]["notebooks"][ASSIGNMENT]["grades"].values())
     assert all(score > 0 for score, _ in values["solution"]["notebooks"][ASSIGNMENT]["grades"].values())
+
+
+@pytest.mark.pipeline
+def test_the_run_time_limit_holds_across_dask_workers(submitted, tmp_path):
+    """--timeout with --workers: the deadline travels to the workers; students not graded by then
+    get 0 with that reason, none is left without a grade or a reason."""
+    course = tmp_path / "course"
+    shutil.copytree(submitted, course, ignore=shutil.ignore_patterns("submitted"))
+    students = ["solution", "valid_ce_loops", "mutant_mse_sum_for_mean", "hostile_rebind_check"]
+    for student in students:
+        shutil.copytree(submitted / "submitted" / student, course / "submitted" / student)
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--workers", "2", "--timeout", "4",
+               "--device", "cpu")
+    assert res.returncode == 0, res.stdout + res.stderr
+    report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
+    assert set(report) == set(students)
+    late = [s for s, r in report.items() if r["status"] == "failed"]
+    assert late, "4 s cannot grade 4 students on 2 workers (each task starts nbgrader and its imports)"
+    for s in late:
+        assert "time limit (4 s) was reached" in report[s]["reason"] and report[s]["score"] == 0
