@@ -4,8 +4,9 @@ both gave identical grades.
 
 The submissions cycle through the assignment's answer files (tests/mutants/<assignment>/: correct
 solutions, right answers written differently, buggy ones, hostile and tampered ones) on top of the
-instructor's solution; every fourth is the plain solution. The memory bomb is left out: stock
-nbgrader has no memory limit, and it would take the machine's memory. `coursekit autograde`
+instructor's solution; every fourth is the plain solution. Two are left out: the memory bomb
+(stock nbgrader has no memory limit: it would take the machine's memory) and the answer that
+kills nbgrader (stock nbgrader's run would end there: its time would not be comparable). `coursekit autograde`
 without --workers (warm kernels, one submission after another) is timed too, to split the gain
 between cheaper submissions and parallel workers.
 
@@ -31,7 +32,7 @@ from pipeline_helpers import answers, coursekit_cmd, make_course, solutions, sub
 from coursekit.autograde import Course  # noqa: E402
 from coursekit.parallel import scored_submissions  # noqa: E402
 
-LEFT_OUT = ("hostile_memory_bomb",)  # see the module docstring
+LEFT_OUT = ("hostile_memory_bomb", "hostile_kill_grader")  # see the module docstring
 
 
 def build(course: Path, assignment: str, n: int) -> dict:

@@ -371,7 +371,10 @@ def student_status(course: Course, assignment: str, student: str, notebooks=None
         if recorded_failure(sub) is not None:
             same = submitted is None or sub.timestamp is None or submitted <= sub.timestamp
             return "failed" if same else "pending"
-        all_set = all(g.score is not None for nb in sub.notebooks for g in nb.grades)
+        # every autograded cell scored (Grade.score reads 0 when unset: ask auto_score); a grade
+        # cell that is also an answer cell is graded by hand, and may stay unset
+        all_set = all(g.auto_score is not None or g.name in {c.name for c in nb.notebook.solution_cells}
+                      for nb in sub.notebooks for g in nb.grades)
     dest = course.root / "autograded" / student / assignment
     if not all_set or not all((dest / f"{nb}.ipynb").is_file() for nb in notebooks):
         return "pending"
@@ -517,12 +520,15 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
                 failed[s] = (f"grading took longer than {student_timeout:g} s and was stopped "
                              "(the notebook hangs: an endless loop, or a kernel that does not respond)")
             continue  # stopped by the deadline: not reached
-        if run.killed and s not in watch.started:
-            continue  # not reached before the run was stopped
         if s in watch.failed:
             failed[s] = explain(watch.failed[s], ex_timeout)
         elif is_graded(course, assignment, s, notebooks):
             graded.append(s)
+        elif s not in watch.started:
+            continue  # not reached: the run was stopped, or nbgrader itself died (tried again)
+        elif s == watch.current and (run.returncode or 0) < 0:
+            failed[s] = (f"the grading process (nbgrader) was killed by signal {-run.returncode} while it "
+                         "graded this submission (did the notebook kill it?)")
         else:
             failed[s] = explain("", ex_timeout)
     not_started = [s for s in students if s not in graded and s not in failed]

@@ -10,7 +10,7 @@ summary table, students with findings first, then the details). The findings, pe
 - check rebound: an answer cell defines or assigns `check` or `train_check`;
 - test cell edited / cell missing: a read-only cell of the submission differs from the instructor's
   or is gone (nbgrader restored it before grading);
-- timeout / kernel died: the submission's grading ended with that reason (scored 0);
+- timeout / kernel died / grader killed: the submission's grading ended with that reason (scored 0);
 - memory limit: a cell ran out of the memory a submission may use (MemoryError);
 - stderr flood: more than 100,000 characters on stderr while the notebook ran.
 
@@ -28,7 +28,7 @@ WATCHED = ("numpy", "torch", "coursekit", "builtins", "scipy")
 CHECKS = ("check", "train_check")
 STDERR_FLOOD = 100_000
 KINDS = ("forbidden call", "patched module", "check rebound", "test cell edited", "cell missing", "timeout",
-         "kernel died", "memory limit", "stderr flood")
+         "kernel died", "grader killed", "memory limit", "stderr flood")
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,8 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
     if getattr(outcome, "status", "") == "failed":
         if "kernel died" in reason:
             out.append(Finding(student, "kernel died", assignment, reason))
+        elif "grading process (nbgrader) was killed" in reason:
+            out.append(Finding(student, "grader killed", assignment, reason))
         elif "still running" in reason or "longer than" in reason or "time limit" in reason:
             out.append(Finding(student, "timeout", assignment, reason))
     for gid, cell in sorted(getattr(outcome, "cells", {}).items()):
