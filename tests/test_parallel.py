@@ -89,6 +89,10 @@ def test_dask_workers_grade_exactly_like_stock_sequential_nbgrader(submitted, tm
         assert report[student]["score"] == 0
     assert report["solution"]["score"] == report["solution"]["max_score"] > 0
     assert "# ---- " in (ours / "reports" / f"{ASSIGNMENT}.log").read_text()  # the workers' logs, gathered
+    fb = _cli("--course", str(ours), "feedback", ASSIGNMENT, "--student", "mutant_mse_sum_for_mean")
+    assert fb.returncode == 0, fb.stdout + fb.stderr  # from what the client stored: files and gradebook
+    html = (ours / "feedback" / "mutant_mse_sum_for_mean" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "BEGIN HIDDEN TESTS" not in html and "on cpu" in html
 
     # idempotent: nothing left to grade, the same report
     again = _cli("--course", str(ours), "autograde", ASSIGNMENT, "--workers", "2", "--device", "cpu")
