@@ -88,7 +88,6 @@ class Zygote:
     def __init__(self, preload):
         self.proc = subprocess.Popen([sys.executable, "-m", "coursekit.warmkernel", *preload],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.preload = tuple(preload)
 
     @classmethod
     def get(cls, preload) -> Zygote:
