@@ -1,18 +1,34 @@
 # One entry point for students, instructors and maintainers. Run `make help`.
 PYTHON ?= python3
 VENV   ?= .venv
-# The torch build the course is tested with. CI and these machines get the CPU
-# wheel lying on disk; on your own machine set TORCH=torch (or a CUDA wheel).
-TORCH  ?= torch==2.13.0
+# The torch build the course is tested with (its pin in constraints.txt). CI and these machines
+# get the CPU wheel lying on disk; on your own machine set TORCH=torch (PyPI's build, CUDA on
+# Linux) or TORCH="torch --index-url https://download.pytorch.org/whl/cu128": its words go to pip
+# as they are. With TORCH overridden, the torch line of constraints.txt is left out.
+TORCH_PIN := torch==2.13.0
+TORCH  ?= $(TORCH_PIN)
+# The versions of everything else the course is tested with (`make lock` regenerates it);
+# CONSTRAINTS= (empty) installs without pins.
+CONSTRAINTS ?= constraints.txt
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?= -n 2 --dist loadgroup -m "not gpu"
+# `make lab`'s command line (tests/test_lab.py runs `make lab` itself). JUPYTER_PORT picks the
+# port (default 8888); as root, jupyter needs --allow-root.
+LAB_ARGS = --ip=127.0.0.1 --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test release autograde feedback export bench doctor clean
+# the constraints pip gets: constraints.txt, less its torch pin when TORCH is not the pinned one
+NO_TORCH_PIN := $(VENV)/constraints-without-torch.txt
+PIP_CONSTRAINTS = $(if $(CONSTRAINTS),-c $(if $(filter $(TORCH_PIN),$(TORCH)),$(CONSTRAINTS),$(NO_TORCH_PIN)))
+
+.PHONY: help lab test test-gpu sysdeps lock release autograde feedback export bench doctor clean
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
-	@echo "make test       set up .venv if needed and run the whole test suite"
+	@echo "make test       install the system packages the tests need (tools/sysdeps), set up .venv"
+	@echo "                if needed and run the whole test suite but the GPU tests"
+	@echo "make test-gpu   the GPU tests (pytest -m gpu) on CUDA; fails when torch sees no CUDA device"
+	@echo "make lock       re-resolve every dependency in a fresh venv and rewrite constraints.txt"
 	@echo "make release    build the student versions of all assignments"
 	@echo "make autograde ASSIGNMENT=01_neurons   grade collected submissions"
 	@echo "make feedback  ASSIGNMENT=01_neurons   write feedback HTML"
@@ -20,18 +36,56 @@ help:
 	@echo "make bench      reference vs PyTorch timings, MLP and CNN time to 97% on digits,"
 	@echo "                40 submissions: stock nbgrader autograde vs coursekit autograde --workers 2"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(if $(CONSTRAINTS),$(if $(filter $(TORCH_PIN),$(TORCH)),,grep -v '^torch==' $(CONSTRAINTS) > $(NO_TORCH_PIN)))
+	$(PY) -m pip install --quiet $(TORCH) $(PIP_CONSTRAINTS)
+	$(PY) -m pip install --quiet -e ".[dev]" $(PIP_CONSTRAINTS)
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=. --ServerApp.root_dir=.
+	$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
-test: $(STAMP)
+sysdeps:
+	@bash tools/sysdeps
+
+test: sysdeps $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-gpu: $(STAMP)
+	@$(PY) -c "$$CUDA_CHECK"
+	COURSEKIT_DEVICE=cuda $(PY) -m pytest -m gpu -p no:cacheprovider tests
+
+# one line and exit 1 when torch sees no CUDA device
+define CUDA_CHECK
+import os, sys
+try:
+    import torch
+    ok = torch.cuda.is_available()
+    why = (f"torch {torch.__version__}, " + ("a CPU-only build" if torch.version.cuda is None else
+           f"built for CUDA {torch.version.cuda}, CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}"))
+except Exception as e:
+    ok, why = False, f"import torch failed: {type(e).__name__}: {e}"
+if not ok:
+    sys.exit(f"make test-gpu: no CUDA device visible to torch ({why}); nothing was run")
+endef
+export CUDA_CHECK
+
+# A fresh resolve of pyproject.toml's dependencies (and the pinned torch) in a throw-away venv,
+# frozen into constraints.txt. Then `make test` installs it; commit constraints.txt if it passes.
+lock:
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install --quiet $(TORCH_PIN); \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e ".[dev]"; \
+	{ echo "# The versions the course is tested with: the Makefile installs with pip's -c constraints.txt."; \
+	  echo "# Resolved on Python $$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version(), platform.system(), platform.machine())'). Regenerate with \`make lock\` (README)."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable | grep -v -i '^coursekit[=@ ]' \
+	    | sed -E 's/^torch==([^+]*)\+.*/torch==\1/'; } > "$$tmp/constraints.txt"; \
+	mv "$$tmp/constraints.txt" constraints.txt
+	@echo "constraints.txt rewritten: now make test, then commit it"
 
 release: $(STAMP)
 	$(VENV)/bin/coursekit release
@@ -49,6 +103,7 @@ doctor: $(STAMP)
 	$(VENV)/bin/coursekit doctor
 
 bench: $(STAMP)
+	mkdir -p benchmarks/results
 	$(PY) benchmarks/bench_ops.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_grading.py --json benchmarks/results/grading.json

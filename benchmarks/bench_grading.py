@@ -107,6 +107,7 @@ def main(argv=None) -> dict:
     print(f"every submission graded or given 0 with a reason by coursekit: {complete}")
     print(f"lost by stock nbgrader (no grade recorded): {', '.join(result['lost_by_stock']) or 'none'}")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     if not (same and complete):
         raise SystemExit("the runs disagree: see above")
