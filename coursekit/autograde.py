@@ -33,6 +33,7 @@ How it works:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import csv
 import json
 import os
@@ -279,7 +280,8 @@ def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, c
 @dataclass
 class Outcome:
     student: str
-    status: str  # "graded" | "failed"
+    status: str  # "graded" | "failed" (0 recorded, the submission's doing) | "ungraded" (not graded yet,
+    # or stopped by a grader fault: nothing recorded)
     score: float = 0.0
     max_score: float = 0.0
     reason: str = ""  # why a failed student got 0
@@ -290,21 +292,37 @@ class Outcome:
 _EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): ?(.*)$")
 
 
-def explain(exc_line: str, execute_timeout=None) -> str:
+@dataclass(frozen=True)
+class Failure:
+    """Why a submission got no grade from nbgrader, and whose doing it was: `by_student` failures
+    (the submission's code killed its kernel, ignored the interrupt, ...) are recorded as 0 with
+    the reason; any other is the grader's fault and leaves the submission ungraded."""
+
+    reason: str
+    by_student: bool
+
+
+# what a submission can do to nbgrader's run of it; every other error is the grader's
+_STUDENT_ERRORS = ("DeadKernelError", "CellTimeoutError", "NotJSONError", "NotebookValidationError")
+
+
+def explain(exc_line: str, execute_timeout=None) -> Failure:
     """A reason an instructor (and a student) can act on, from nbgrader's last exception line."""
     m = _EXC_LINE.match(exc_line or "")
     name, msg = (m.group(1).rsplit(".", 1)[-1], m.group(2)) if m else ("", exc_line or "")
     if name == "DeadKernelError":
-        return "the kernel died while running the notebook (os._exit, a crash, or too much memory)"
+        return Failure("the kernel died while running the notebook (os._exit, a crash, or too much memory)", True)
     if name == "CellTimeoutError":
         after = f" after {execute_timeout:g} s" if execute_timeout else ""
-        return (f"a cell was still running{after} and ignored the interrupt "
-                "(an endless loop that catches KeyboardInterrupt or ignores SIGINT?)")
+        return Failure(f"a cell was still running{after} and ignored the interrupt "
+                       "(an endless loop that catches KeyboardInterrupt or ignores SIGINT?)", True)
     if "No notebooks found" in msg or "No notebooks found" in exc_line:
-        return "the submission holds none of the assignment's notebooks (renamed?)"
+        return Failure("the submission holds none of the assignment's notebooks (renamed?)", True)
+    if name in _STUDENT_ERRORS:
+        return Failure(f"the submitted notebook cannot be read ({name}: {msg.strip()[:300]})", True)
     if name:
-        return f"nbgrader could not grade this submission ({name}: {msg.strip()[:300]})"
-    return "nbgrader left no grade for this submission"
+        return Failure(f"nbgrader failed while grading this submission ({name}: {msg.strip()[:300]})", False)
+    return Failure("nbgrader ended without grading this submission (see the log)", False)
 
 
 class _LogWatch:
@@ -318,8 +336,13 @@ class _LogWatch:
         self.started: list = []
         self.failed: dict = {}  # student -> last exception line of the traceback
         self._in_tb = None
+        from .warmkernel import FALLBACK
+
+        self._fallback, self.fallback = FALLBACK, ""  # the warm kernels' fallback warning, if any
 
     def __call__(self, line: str):
+        if self._fallback in line and not self.fallback:
+            self.fallback = line[line.index(self._fallback):].strip()
         if (m := self._start.search(line)) and m.group(1) != self.current:
             self.current, self.since = m.group(1), time.monotonic()
             self.started.append(self.current)
@@ -454,9 +477,26 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
 @dataclass
 class BatchResult:
     graded: list
-    failed: dict  # student -> reason
+    failed: dict  # student -> reason: caused by the submission (recorded as 0)
     not_started: list
     log: list
+    faults: dict = field(default_factory=dict)  # student -> reason: the grader's fault (left ungraded)
+    fallback: str = ""  # the warning of warm kernels that could not start (plain kernels were used)
+
+
+@dataclass
+class RunResult:
+    """What grading the pending students gave: graded, failed (0 and the reason, recorded) and
+    left ungraded by a grader fault (nothing recorded: the next run grades them)."""
+
+    graded: set = field(default_factory=set)
+    failed: dict = field(default_factory=dict)
+    faults: dict = field(default_factory=dict)
+
+
+class GraderFault(Exception):
+    """The grading machinery failed (the gradebook unreachable, nbgrader broken, a worker lost):
+    nothing was recorded for the students it concerns."""
 
 
 def course_config(course: Course):
@@ -511,7 +551,7 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
     run = run_watched(course.nbgrader_cmd(*args), cwd=course.root, env=course.env(), on_line=watch,
                       watchdog=watchdog, log_path=log_path, memory_limit=memory_limit)
     notebooks = course.notebooks(assignment)
-    graded, failed = [], {}
+    graded, failed, faults = [], {}, {}
     ex_timeout = execute_timeout(course)
     interrupted = watch.current if run.killed else None
     for s in students:
@@ -521,7 +561,8 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
                              "(the notebook hangs: an endless loop, or a kernel that does not respond)")
             continue  # stopped by the deadline: not reached
         if s in watch.failed:
-            failed[s] = explain(watch.failed[s], ex_timeout)
+            why = explain(watch.failed[s], ex_timeout)
+            (failed if why.by_student else faults)[s] = why.reason
         elif is_graded(course, assignment, s, notebooks):
             graded.append(s)
         elif s not in watch.started:
@@ -530,42 +571,48 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
             failed[s] = (f"the grading process (nbgrader) was killed by signal {-run.returncode} while it "
                          "graded this submission (did the notebook kill it?)")
         else:
-            failed[s] = explain("", ex_timeout)
-    not_started = [s for s in students if s not in graded and s not in failed]
-    return BatchResult(graded, failed, not_started, run.lines)
+            faults[s] = explain("", ex_timeout).reason
+    not_started = [s for s in students if s not in graded and s not in failed and s not in faults]
+    return BatchResult(graded, failed, not_started, run.lines, faults, watch.fallback)
 
 
 def grade_pending(course: Course, assignment: str, pending: list, *, force: bool = False,
                   student_timeout: float = 600.0, deadline: float | None = None, timeout: float | None = None,
                   log_path=None, memory_limit: int | None = MEMORY_LIMIT, warm_kernels: bool = True,
-                  say=None) -> tuple:
-    """Grade `pending` students one nbgrader run after another until each has a grade or a recorded
-    failure (0 for every grade cell and the reason). Returns (graded students, {student: reason})."""
+                  say=None) -> RunResult:
+    """Grade `pending` students one nbgrader run after another until each has a grade, a recorded
+    failure of their submission (0 for every grade cell and the reason) or a grader fault (nothing
+    recorded: not reached in the run's time limit, nbgrader unable to start, ...)."""
     say = say or (lambda msg: None)
-    graded_now, failed = set(), {}
+    result = RunResult()
     while pending:
         batch = grade_students(course, assignment, pending, force=force, student_timeout=student_timeout,
                                deadline=deadline, log_path=log_path, memory_limit=memory_limit,
                                warm_kernels=warm_kernels)
-        graded_now.update(batch.graded)
-        new_failures = dict(batch.failed)
+        result.graded.update(batch.graded)
+        if batch.fallback and warm_kernels:
+            say(f"  warning: {batch.fallback}")
+            warm_kernels = False  # the next nbgrader runs start plain kernels at once
+        faults = dict(batch.faults)
         stop = False
         if deadline is not None and time.monotonic() > deadline:
-            new_failures.update({s: f"not graded: the autograde run's time limit ({timeout:g} s) was reached"
-                                 for s in batch.not_started})
+            faults.update({s: f"not reached within the autograde run's time limit ({timeout:g} s)"
+                           for s in batch.not_started})
             stop = True
         elif pending == batch.not_started:  # no progress at all: do not loop forever
-            new_failures.update({s: "nbgrader did not start grading this submission (see the log)"
-                                 for s in pending})
+            faults.update({s: "nbgrader did not start grading this submission (see the log)" for s in pending})
             stop = True
-        for s, why in new_failures.items():  # recorded at once: a killed driver loses nothing
+        for s, why in batch.failed.items():  # recorded at once: a killed driver loses nothing
             record_failure(course, assignment, s, why)
             say(f"  {s}: FAILED, recorded 0 ({why})")
-        failed.update(new_failures)
+        for s, why in faults.items():
+            say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({why})")
+        result.failed.update(batch.failed)
+        result.faults.update(faults)
         if stop:
             break
         pending = batch.not_started
-    return graded_now, failed
+    return result
 
 
 def autograde(course: Course, assignment: str, *, students=None, force: bool = False,
@@ -576,11 +623,29 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
 
     Students graded before are skipped, and so are failures recorded for the same submission
     (unless `retry_failed`); `force` grades everyone again. Returns one Outcome per student
-    (graded ones with their scores, failed ones with 0 and the reason) and writes the report.
-    `timeout` bounds the whole run (seconds); students not reached by then are recorded as failed
-    with that reason. With `workers` (a local Dask cluster of that many workers) or `scheduler` (the
-    address of a Dask scheduler), submissions are graded in parallel (`coursekit.parallel`).
+    (graded ones with their scores, failed ones with 0 and the reason, "ungraded" ones with the
+    grader fault that stopped them) and writes the report. `timeout` bounds the whole run
+    (seconds); students not reached by then stay ungraded. With `workers` (a local Dask cluster of
+    that many workers) or `scheduler` (the address of a Dask scheduler), submissions are graded in
+    parallel (`coursekit.parallel`). PyTorch's expected answers are computed once for the run
+    (`coursekit.expectations`). Raises GraderFault when the gradebook cannot be reached mid-run.
     """
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return _autograde(course, assignment, students=students, force=force, retry_failed=retry_failed,
+                          student_timeout=student_timeout, timeout=timeout, memory_limit=memory_limit,
+                          warm_kernels=warm_kernels, workers=workers, scheduler=scheduler,
+                          say=progress or (lambda msg: None))
+    except DBAPIError as e:
+        first = str(e.orig if getattr(e, "orig", None) is not None else e).strip().splitlines()[0][:300]
+        raise GraderFault(f"the gradebook could not be reached during the run ({type(e).__name__}: {first}); "
+                          "grades stored before stay and nothing was recorded for the others: once it is back, "
+                          f"run `coursekit autograde {assignment}` again, it grades exactly those") from None
+
+
+def _autograde(course, assignment, *, students, force, retry_failed, student_timeout, timeout, memory_limit,
+               warm_kernels, workers, scheduler, say) -> list:
     notebooks = course.notebooks(assignment)  # raises CourseError when not released
     submitted = course.submitted_students(assignment)
     if students:
@@ -589,7 +654,6 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
             raise CourseError(f"no submission of {assignment} for {', '.join(unknown)} in "
                               f"{course.root / 'submitted'}")
     wanted = list(students) if students else submitted
-    say = progress or (lambda msg: None)
     reports = course.reports_dir()
     log_path = reports / f"{assignment}.log"
     log_path.write_text("")
@@ -606,25 +670,56 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
     say(f"{assignment}: {len(wanted)} submission(s), {len(pending)} to grade")
     options = dict(student_timeout=student_timeout, deadline=deadline, timeout=timeout, log_path=log_path,
                    memory_limit=memory_limit, warm_kernels=warm_kernels, say=say)
-    if pending and (workers or scheduler):
-        from .parallel import grade_pending_parallel
+    result = RunResult()
+    if pending:
+        with expectations_for(course, assignment, notebooks):
+            if workers or scheduler:
+                from .parallel import grade_pending_parallel
 
-        graded_now, failed = grade_pending_parallel(course, assignment, pending, workers=workers,
-                                                    scheduler=scheduler, **options)
-    else:
-        graded_now, failed = grade_pending(course, assignment, pending, force=force, **options)
-    by_student = {o.student: o for o in write_report(course, assignment)}
+                result = grade_pending_parallel(course, assignment, pending, workers=workers,
+                                                scheduler=scheduler, **options)
+            else:
+                result = grade_pending(course, assignment, pending, force=force, **options)
+    by_student = {o.student: o for o in write_report(course, assignment, result.faults)}
     outcomes = [by_student[s] for s in wanted]
     for o in outcomes:
-        o.graded_now = o.student in graded_now or o.student in failed
+        o.graded_now = o.student in result.graded or o.student in result.failed
     n_failed = sum(o.status == "failed" for o in outcomes)
-    say(f"{assignment}: {len(outcomes) - n_failed} graded, {n_failed} failed; report in {reports}")
+    n_ungraded = sum(o.status == "ungraded" for o in outcomes)
+    say(f"{assignment}: {len(outcomes) - n_failed - n_ungraded} graded, {n_failed} failed"
+        + (f", {n_ungraded} not graded (grader fault)" if n_ungraded else "") + f"; report in {reports}")
     return outcomes
 
 
-def write_report(course: Course, assignment: str) -> list:
+@contextlib.contextmanager
+def expectations_for(course: Course, assignment: str, notebooks: list):
+    """PyTorch's (and the reference's) answers to every check() of the assignment's test cells,
+    computed once for the run into a read-only file that nbgrader, its kernels and the sandboxed
+    re-run use (`course.environ[expectations.ENV]`, verified by its digest)."""
+    import tempfile
+
+    from . import expectations
+    from .nbgrader_ext import instructor_cells
+
+    sources = []
+    for nb in notebooks:
+        sources += instructor_cells(course.db_url, nb, assignment)[1].values()
+    folder = Path(tempfile.mkdtemp(prefix="coursekit-expect-"))
+    try:
+        folder.chmod(0o755)
+        course.environ[expectations.ENV] = expectations.write_store(
+            folder / f"{assignment}.pkl", expectations.check_names(sources), expectations.device_name())
+        yield
+    finally:
+        course.environ.pop(expectations.ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_report(course: Course, assignment: str, faults=None) -> list:
     """<course>/reports/<assignment>.csv and .json for every submitted student, from the gradebook
-    (a failed student's reason comes from the comment recorded with the 0s)."""
+    (a failed student's reason comes from the comment recorded with the 0s; `faults`, student ->
+    reason, are the ones a grader fault left ungraded in this run)."""
+    faults = faults or {}
     rows = []
     failed_reason = {}
     with course.gradebook() as gb:
@@ -641,8 +736,10 @@ def write_report(course: Course, assignment: str) -> list:
         o = read_outcome(course, assignment, s)
         if s in failed_reason:
             o.status, o.reason = "failed", failed_reason[s]
+        elif s in faults:
+            o.status, o.reason = "ungraded", f"grader fault: {faults[s]}"
         elif not (course.root / "autograded" / s / assignment).is_dir():
-            o.status, o.reason = "failed", o.reason or "not autograded yet"
+            o.status, o.reason = "ungraded", o.reason or "not autograded yet"
         rows.append(o)
     reports = course.reports_dir()
     grade_ids = sorted({g for o in rows for g in o.cells})

@@ -20,7 +20,7 @@ import re
 import sys
 import time
 
-from .autograde import Course, CourseError, autograde
+from .autograde import Course, CourseError, GraderFault, autograde
 
 
 def _fail_line(output: str) -> str:
@@ -120,6 +120,8 @@ def cmd_autograde(course: Course, args) -> int:
         line = f"  {o.student:<{width}}  {o.score:g}/{o.max_score:g}"
         if o.status == "failed":
             line += f"  FAILED: {o.reason}"
+        elif o.status == "ungraded":
+            line = f"  {o.student:<{width}}  NOT GRADED: {o.reason}"
         print(line)
     reports = course.root / "reports"
     print(f"done in {time.monotonic() - t0:.0f} s on {dev.type}; report: {reports / (args.assignment + '.csv')}")
@@ -127,6 +129,11 @@ def cmd_autograde(course: Course, args) -> int:
         flagged = sorted({row["student"] for row in csv.DictReader(f)})
     print(f"integrity report: {reports / (args.assignment + '.integrity.html')} ("
           + (f"{len(flagged)} to look at: {', '.join(flagged)})" if flagged else "nothing to look at)"))
+    ungraded = [o for o in outcomes if o.status == "ungraded" and o.reason.startswith("grader fault")]
+    if ungraded:
+        raise GraderFault(f"{len(ungraded)} submission(s) not graded because of a grader fault, nothing recorded "
+                          f"for them ({ungraded[0].student}: {ungraded[0].reason}); once it is fixed, run "
+                          f"`coursekit autograde {args.assignment}` again: it grades exactly those")
     return 0
 
 
@@ -366,6 +373,9 @@ def main(argv=None) -> int:
     except CourseError as e:
         print(f"coursekit {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except GraderFault as e:
+        print(f"coursekit {args.command}: grader fault: {e}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"coursekit {args.command}: interrupted", file=sys.stderr)
         return 130

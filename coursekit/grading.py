@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import ops
+from . import expectations, ops
 from .compare import compare
 from .sandbox import InProcess, SandboxDied, SandboxedFunction, StudentCode, run_case, split_source
 
@@ -134,31 +134,13 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
         raise TypeError(f"check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
     if forward is not None and not (callable(forward) or isinstance(forward, SandboxedFunction)):
         raise TypeError(f"forward= must be your forward function, got {type(forward).__name__}")
-    cases = spec.make_cases(hidden)
-    from . import backend
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dev = backend.device()
-        expected, jobs = [], []
-        for case in cases:
-            if mode == "step":
-                expected.append(({"param": spec.run_steps(case)}, {"param": spec.torch_steps(case, dev)}))
-                jobs.append((spec.args(case), case.kwargs, None, None))
-                continue
-            out, cache = spec.run_forward(case)
-            if mode == "forward":
-                ref = dict(zip(spec.outputs, spec.outs_of(out)))
-                tor = dict(zip(spec.outputs, spec.outs_of(spec.torch_forward(case, dev))))
-                jobs.append((spec.args(case), case.kwargs, None, None))
-            else:
-                dout = spec.dout(case, out)
-                names = _grad_names(spec)
-                ref = dict(zip(spec.grad_names, spec.grads_of(spec.call_backward(dout, cache))))
-                tor = dict(zip(spec.grad_names, spec.torch_backward(case, dout, dev)))
-                ref, tor = {k: ref[k] for k in names}, {k: tor[k] for k in names}
-                jobs.append((spec.args(case), case.kwargs, dout, None if forward is not None else cache))
-            expected.append((ref, tor))
+    exp = expectations.get(spec, mode, hidden)
+    cases, dev = exp.cases, exp.device
+    names = _grad_names(spec) if mode == "backward" else None
+    expected = [(ref, tor) if names is None else ({k: ref[k] for k in names}, {k: tor[k] for k in names})
+                for ref, tor in exp.values]
+    # a student's forward makes its own cache: the reference's is passed only without one
+    jobs = exp.jobs if forward is None else [(a, kw, dout, None) for a, kw, dout, _ in exp.jobs]
 
     if student is not None:  # the autograder: the answer cells live in a sandbox process
         if mode in ("forward", "step"):
@@ -243,7 +225,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
         case, row = failure
         what = "the NumPy reference and " + _AGAINST[mode]
         msg = (f"{name} is wrong on case '{case.describe()}':\n  {row.problem}\n"
-               f"  (compared with {what} on {dev.type}, float64)")
+               f"  (compared with {what} on {dev}, float64)")
         if per_grad:
             msg += "\n" + per_grad
         hint = spec.hints.get(mode)
@@ -261,7 +243,7 @@ def _print_table(name, spec, mode, rows, dev, hidden):
     kind = "hidden + visible" if hidden else "visible"
     against = _AGAINST[mode]
     lines = [f"check {name}: {n_ok}/{len(rows)} {kind} cases pass "
-             f"(vs NumPy reference and {against} on {dev.type}, float64)"]
+             f"(vs NumPy reference and {against} on {dev}, float64)"]
     width = max(len(r.case) for r in rows)
     lines.append(f"  {'case':<{width}}  numpy  torch  max abs diff")
     for r in rows:

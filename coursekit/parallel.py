@@ -31,7 +31,8 @@ from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
 
-from .autograde import CONFIG, Course, CourseError, grade_pending, record_failure
+from . import expectations
+from .autograde import CONFIG, Course, CourseError, RunResult, grade_pending
 
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
 INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
@@ -97,15 +98,20 @@ def grade_group(job: dict) -> dict:
         (root / "gradebook.db").write_bytes(job["gradebook"])
         for s in students:
             unpack_files(job["submissions"][s], root / "submitted" / s / assignment)
-        course = Course(root, db=f"sqlite:///{root / 'gradebook.db'}", environ=job["environ"])
+        environ = dict(job["environ"])
+        if job["expectations"]:  # the client's file of expected answers, verified by its digest
+            data, digest = job["expectations"]
+            (root / "expectations.pkl").write_bytes(data)
+            environ[expectations.ENV] = f"{root / 'expectations.pkl'}#{digest}"
+        course = Course(root, db=f"sqlite:///{root / 'gradebook.db'}", environ=environ)
         log = root / "grading.log"
         at = job["deadline_at"]  # wall-clock time (time.time()), the same on every machine
-        graded, failed = grade_pending(
+        run = grade_pending(
             course, assignment, list(students), student_timeout=job["student_timeout"],
             deadline=None if at is None else time.monotonic() + (at - time.time()), timeout=job["timeout"],
             log_path=log, memory_limit=job["memory_limit"], warm_kernels=job["warm_kernels"])
-        results = {s: _result(course, assignment, s) for s in students}
-        return {"results": results, "failed": failed, "log": log.read_text(errors="replace"),
+        results = {s: _result(course, assignment, s) for s in students if s not in run.faults}
+        return {"results": results, "failed": run.failed, "faults": run.faults, "log": log.read_text(errors="replace"),
                 "worker": socket.gethostname(), "seconds": time.monotonic() - started}
 
 
@@ -192,11 +198,15 @@ def jobs(course: Course, assignment: str, groups: list, *, student_timeout: floa
          warm_kernels: bool = True):
     """The Dask tasks' arguments, one per group: plain data, no path of this machine in them."""
     sources = pack_files(course.root / "source" / assignment)
+    store = course.environ.get(expectations.ENV, "")
+    path, _, digest = store.rpartition("#")
     shared = {
         "assignment": assignment,
         "course": {CONFIG: (course.root / CONFIG).read_bytes(),
                    **{f"source/{assignment}/{k}": v for k, v in sources.items()}},
-        "environ": {k: v for k, v in course.env().items() if k.startswith("COURSEKIT_") and k != "COURSEKIT_DB_URL"},
+        "environ": {k: v for k, v in course.env().items()
+                    if k.startswith("COURSEKIT_") and k not in ("COURSEKIT_DB_URL", expectations.ENV)},
+        "expectations": (Path(path).read_bytes(), digest) if path else None,
         "student_timeout": student_timeout, "timeout": timeout, "memory_limit": memory_limit,
         "warm_kernels": warm_kernels,
     }
@@ -209,8 +219,8 @@ def jobs(course: Course, assignment: str, groups: list, *, student_timeout: floa
 def grade_pending_parallel(course: Course, assignment: str, pending: list, *, workers: int = 2,
                            scheduler: str | None = None, student_timeout: float = 600.0,
                            deadline: float | None = None, timeout: float | None = None, log_path=None,
-                           memory_limit: int | None = None, warm_kernels: bool = True, say=None) -> tuple:
-    """`autograde.grade_pending` on Dask: returns (graded students, {student: reason})."""
+                           memory_limit: int | None = None, warm_kernels: bool = True, say=None) -> RunResult:
+    """`autograde.grade_pending` on Dask: graded, failed (0 recorded) and left by a grader fault."""
     from dask.distributed import as_completed
 
     say = say or (lambda msg: None)
@@ -224,28 +234,30 @@ def grade_pending_parallel(course: Course, assignment: str, pending: list, *, wo
             course, assignment, groups, student_timeout=student_timeout, deadline=deadline, timeout=timeout,
             memory_limit=memory_limit, warm_kernels=warm_kernels)]
         group_of = {f.key: g for f, g in zip(futures, groups)}
-        graded, failed = set(), {}
+        run = RunResult()
         for future in as_completed(futures):
             try:
                 out = future.result()
-            except Exception as e:  # noqa: BLE001 - a worker lost or a task broken: 0 and the reason
+            except Exception as e:  # noqa: BLE001 - a worker lost or a task broken: the grader's fault
                 for s in group_of[future.key]:
-                    failed[s] = f"the Dask task grading this submission failed ({type(e).__name__}: {e})"[:500]
-                    record_failure(course, assignment, s, failed[s])
-                    say(f"  {s}: FAILED, recorded 0 ({failed[s]})")
+                    run.faults[s] = f"the Dask task grading this submission failed ({type(e).__name__}: {e})"[:500]
+                    say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({run.faults[s]})")
                 continue
             for s, result in out["results"].items():  # stored at once: a stopped run loses nothing
                 store(course, assignment, s, result)
                 if s in out["failed"]:
-                    failed[s] = out["failed"][s]
-                    say(f"  {s}: FAILED, recorded 0 ({failed[s]})")
+                    run.failed[s] = out["failed"][s]
+                    say(f"  {s}: FAILED, recorded 0 ({run.failed[s]})")
                 else:
-                    graded.add(s)
+                    run.graded.add(s)
+            for s, why in out["faults"].items():
+                run.faults[s] = why
+                say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({why})")
             if log_path is not None:
                 with open(log_path, "a") as f:
                     f.write(f"# ---- {', '.join(out['results'])} on {out['worker']} "
                             f"({out['seconds']:.1f} s)\n{out['log']}")
-        return graded, failed
+        return run
     finally:
         client.close()
         if cluster is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import io
 import os
 import pickle
@@ -127,6 +128,7 @@ def run_case(forward, backward, mode, args, kwargs, dout=None, cache=None, *, tr
     Returns a dict: value (sanitized), error, forbidden, output (captured text), inputs_after.
     """
     args = [_copy(a) for a in args]
+    cache = copy.deepcopy(cache)  # the reference's cache is shared by every check() of the session
     douts = [_copy(d) for d in dout] if isinstance(dout, tuple) else [_copy(dout)]  # a tuple: one per output
     res = {"value": None, "error": None, "forbidden": [], "output": {}, "stage": mode}
     try:
@@ -288,14 +290,28 @@ class StudentCode:
         return SandboxedFunction(self, name)
 
     # -- the child process
-    def _start(self):
+    _spare: dict = {}  # the argv of a child started ahead for the next StudentCode -> its Popen
+
+    def _spawn(self):
+        """A new child (an interpreter with numpy imported, waiting for its answers)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSEKIT_", "JPY_", "JUPYTER_"))}
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
-        self._proc = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-I", "-c", _CHILD_BOOT, os.path.dirname(_HERE), str(self.memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, start_new_session=True, cwd=tempfile.gettempdir(),
         )
+
+    def _start(self):
+        """Take the child started ahead (its interpreter start overlaps other work: the autograder
+        grades notebook after notebook), and start the next one; a spare serves one StudentCode
+        and holds nothing of anyone's until it is loaded."""
+        key = (sys.executable, self.memory_mb, tuple(sorted(os.environ.items())))
+        spare = StudentCode._spare.pop(key, None)
+        self._proc = spare if spare is not None and spare.poll() is None else self._spawn()
+        for old in StudentCode._spare.values():  # the environment changed: a stale spare
+            _kill(old)
+        StudentCode._spare = {key: self._spawn()}
         self.load_report = self._request({"cmd": "load", "setup": self.setup, "answers": self.answers,
                                           "forbid": self.forbid, "sys_path": sys.path})
 
@@ -352,21 +368,26 @@ class StudentCode:
 
     def close(self):
         if self._proc is not None:
-            import signal
-
-            with contextlib.suppress(OSError, ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                self._proc.wait(5)
-            for f in (self._proc.stdin, self._proc.stdout):
-                with contextlib.suppress(Exception):
-                    f.close()
+            _kill(self._proc)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _kill(proc):
+    """SIGKILL a child and its process group; close its pipes."""
+    import signal
+
+    with contextlib.suppress(OSError, ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.wait(5)
+    for f in (proc.stdin, proc.stdout):
+        with contextlib.suppress(Exception):
+            f.close()
 
 
 class SandboxDied(Exception):

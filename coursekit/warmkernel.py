@@ -21,6 +21,9 @@ same grades.
   `python -m ipykernel_launcher` would. Interrupts, kills, the memory limit (inherited) and the
   watchdog (it is a descendant of nbgrader) work as for an ordinary kernel; only its exit status
   is not known (a kernel that ended reports -1).
+* A zygote that cannot start (a preload module missing or failing) is the grader's problem, not
+  the student's: the manager logs one warning starting with `FALLBACK` and starts ordinary kernels
+  for the rest of the nbgrader run.
 """
 from __future__ import annotations
 
@@ -32,8 +35,13 @@ import sys
 import threading
 import time
 
-from jupyter_client import AsyncKernelManager
-from traitlets import List, Unicode
+from queue import Empty
+
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
+from traitlets import DottedObjectName, List, Type, Unicode
+
+READY = "ready"  # the zygote's first line, once its imports are done
+FALLBACK = "coursekit: warm kernels unavailable"  # starts the one warning of a zygote that cannot start
 
 # what the course's kernels import, and what ipykernel and autograd's first backward import on first use
 PRELOAD = ["numpy", "scipy.special", "torch", "torch.func", "torch.fx.experimental.symbolic_shapes",
@@ -79,22 +87,37 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
+class ZygoteUnavailable(RuntimeError):
+    """The zygote could not start (or died): kernels must start the ordinary way."""
+
+
 class Zygote:
     """The forking process (see the module's docstring); one per process that starts kernels."""
 
     _instances: dict = {}
+    _broken: dict = {}  # preload -> why its zygote could not start (not tried again in this process)
     _lock = threading.Lock()
 
     def __init__(self, preload):
         self.proc = subprocess.Popen([sys.executable, "-m", "coursekit.warmkernel", *preload],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != READY:  # it has imported the preload modules, or died
+            self.proc.kill()
+            raise ZygoteUnavailable(f"the warm-kernel process could not start (exit status {self.proc.wait()}; "
+                                    f"preload {' '.join(preload)}; its error is in the log above)")
 
     @classmethod
     def get(cls, preload) -> Zygote:
         key = tuple(preload)
+        if key in cls._broken:
+            raise ZygoteUnavailable(cls._broken[key])
         z = cls._instances.get(key)
         if z is None or z.proc.poll() is not None:
-            z = cls._instances[key] = cls(preload)
+            try:
+                z = cls._instances[key] = cls(preload)
+            except (ZygoteUnavailable, OSError) as e:
+                cls._broken[key] = str(e)
+                raise ZygoteUnavailable(str(e)) from None
         return z
 
     def spawn(self, argv: list, env: dict, cwd) -> int:
@@ -104,7 +127,7 @@ class Zygote:
             self.proc.stdin.flush()
             line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"the warm-kernel process ended (exit status {self.proc.poll()})")
+            raise ZygoteUnavailable(f"the warm-kernel process ended (exit status {self.proc.poll()})")
         return json.loads(line)["pid"]
 
 
@@ -116,18 +139,71 @@ def _is_ipykernel_here(cmd: list) -> bool:
         return False
 
 
+class WarmKernelClient(AsyncKernelClient):
+    """nbclient's kernel client, ready sooner. jupyter_client asks for kernel_info until a reply
+    comes with a message on IOPub (whose subscription connects late), waiting 200 ms for it each
+    time, then waits for 200 ms of quiet on IOPub: most of a forked kernel's start. Here the waits
+    are 20 and 10 ms. Start-up messages left over are harmless: nbclient matches every message to
+    the request it sent."""
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (60.0 if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once it carries a message; else ask again
+                    await self.iopub_channel.get_msg(timeout=0.02)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=0.01)
+            except Empty:
+                break
+
+
 class WarmKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose ipykernels (of this interpreter) are forked from the zygote."""
+    """An AsyncKernelManager whose ipykernels (of this interpreter) are forked from the zygote;
+    their clients are `WarmKernelClient`s, and a grading kernel is stopped at once when done."""
+
+    client_class = DottedObjectName("coursekit.warmkernel.WarmKernelClient")
+    client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
 
     preload = List(Unicode(), default_value=PRELOAD,
                    help="Modules the zygote imports before forking kernels").tag(config=True)
+    _warned = False  # the fallback is logged once per process
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        """Killed rather than asked to stop: a graded notebook has nothing to save."""
+        await self._async_shutdown_kernel(now=not restart, restart=restart)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if not _is_ipykernel_here(kernel_cmd):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         prov = self.provisioner
         env = kw.get("env") or dict(os.environ)
-        proc = ForkedKernel(Zygote.get(self.preload).spawn(list(kernel_cmd[3:]), dict(env), kw.get("cwd")))
+        try:
+            pid = Zygote.get(self.preload).spawn(list(kernel_cmd[3:]), dict(env), kw.get("cwd"))
+        except ZygoteUnavailable as e:
+            if not WarmKernelManager._warned:
+                WarmKernelManager._warned = True
+                self.log.warning("%s (%s): ordinary kernels instead", FALLBACK, e)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        proc = ForkedKernel(pid)
         prov.process, prov.pid, prov.pgid = proc, proc.pid, proc.pid  # the kernel leads its own session
         prov.cwd = kw.get("cwd")
         self._reconcile_connection_info(prov.connection_info)
@@ -179,6 +255,8 @@ def main(preload) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     with os.fdopen(os.dup(stdin), "r") as requests, os.fdopen(os.dup(stdout), "w") as replies:
+        replies.write(READY + "\n")
+        replies.flush()
         for line in requests:
             request = json.loads(line)
             pid = os.fork()

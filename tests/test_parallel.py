@@ -259,7 +259,8 @@ def test_a_task_needs_no_disk_of_the_client(submitted, tmp_path):
 @pytest.mark.pipeline
 def test_the_run_time_limit_holds_across_dask_workers(submitted, tmp_path):
     """--timeout with --workers: the deadline travels to the workers; students not graded by then
-    get 0 with that reason, none is left without a grade or a reason."""
+    are left ungraded (not a 0: the limit is no fault of theirs) with that reason, the command
+    exits non-zero, and the next run grades exactly them."""
     course = tmp_path / "course"
     shutil.copytree(submitted, course, ignore=shutil.ignore_patterns("submitted"))
     students = ["solution", "valid_ce_loops", "mutant_mse_sum_for_mean", "hostile_rebind_check"]
@@ -267,10 +268,20 @@ def test_the_run_time_limit_holds_across_dask_workers(submitted, tmp_path):
         shutil.copytree(submitted / "submitted" / student, course / "submitted" / student)
     res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--workers", "2", "--timeout", "4",
                "--device", "cpu")
-    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "grader fault" in res.stderr and f"coursekit autograde {ASSIGNMENT}` again" in res.stderr
     report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
     assert set(report) == set(students)
-    late = [s for s, r in report.items() if r["status"] == "failed"]
+    late = [s for s, r in report.items() if r["status"] == "ungraded"]
     assert late, "4 s cannot grade 4 students on 2 workers (each task starts nbgrader and its imports)"
+    assert not [s for s, r in report.items() if r["status"] == "failed"]
     for s in late:
-        assert "time limit (4 s) was reached" in report[s]["reason"] and report[s]["score"] == 0
+        assert "time limit (4 s)" in report[s]["reason"], report[s]
+    with Course(course).gradebook() as gb:
+        recorded = {sub.student.id for sub in gb.find_assignment(ASSIGNMENT).submissions}
+    assert not recorded & set(late), "a student the run did not reach got a row in the gradebook"
+    again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--workers", "2", "--device", "cpu")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{len(late)} to grade" in again.stdout
+    report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
+    assert all(r["status"] == "graded" for r in report.values()), report
