@@ -34,7 +34,6 @@ import subprocess
 import sys
 import threading
 import time
-
 from queue import Empty
 
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
