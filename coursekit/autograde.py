@@ -336,13 +336,18 @@ class _LogWatch:
         self.started: list = []
         self.failed: dict = {}  # student -> last exception line of the traceback
         self._in_tb = None
-        from .warmkernel import FALLBACK
+        from .warmkernel import AUDIT, FALLBACK
 
         self._fallback, self.fallback = FALLBACK, ""  # the warm kernels' fallback warning, if any
+        self._audit, self.audit = AUDIT, {}  # student -> what their code reached for outside the sandbox
 
     def __call__(self, line: str):
         if self._fallback in line and not self.fallback:
             self.fallback = line[line.index(self._fallback):].strip()
+        if line.startswith(self._audit) and self.current:
+            with contextlib.suppress(ValueError):
+                self.audit.setdefault(self.current, []).append(json.loads(line[len(self._audit):]))
+            return
         if (m := self._start.search(line)) and m.group(1) != self.current:
             self.current, self.since = m.group(1), time.monotonic()
             self.started.append(self.current)
@@ -537,8 +542,16 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
         args.append("--CourseDirectory.student_id_exclude=" + ",".join(exclude))
     if force:
         args.append("--force")
-    if warm_kernels:
+    # kernels come from coursekit's manager: forked warm, and in the sandbox when isolated
+    # (`coursekit.isolation`); "cold" ones import everything themselves, as a new interpreter does
+    from .isolation import ENV as ISOLATION
+    from .isolation import parse
+
+    isolated = ISOLATION in course.environ and parse(course.environ[ISOLATION]).active
+    if warm_kernels or isolated:
         args.append("--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager")
+    if not warm_kernels and isolated:
+        args.append("--WarmKernelManager.warm=False")
     watch = _LogWatch(course, assignment)
 
     def watchdog():
@@ -573,7 +586,14 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
         else:
             faults[s] = explain("", ex_timeout).reason
     not_started = [s for s in students if s not in graded and s not in failed and s not in faults]
+    for s, tried in watch.audit.items():  # read by the integrity report (coursekit.integrity)
+        dest = course.root / "autograded" / s / assignment
+        if dest.is_dir():
+            (dest / SANDBOX_LOG).write_text(json.dumps(tried, indent=1))
     return BatchResult(graded, failed, not_started, run.lines, faults, watch.fallback)
+
+
+SANDBOX_LOG = "coursekit-sandbox.json"  # in a student's autograded folder: what their code tried outside the sandbox
 
 
 def grade_pending(course: Course, assignment: str, pending: list, *, force: bool = False,
@@ -618,8 +638,11 @@ def grade_pending(course: Course, assignment: str, pending: list, *, force: bool
 def autograde(course: Course, assignment: str, *, students=None, force: bool = False,
               retry_failed: bool = False, student_timeout: float = 600.0, timeout: float | None = None,
               memory_limit: int | None = MEMORY_LIMIT, warm_kernels: bool = True, workers: int = 0,
-              scheduler: str | None = None, progress=None) -> list:
+              scheduler: str | None = None, isolation=None, progress=None) -> list:
     """Autograde every submitted student (or `students`) of `assignment`; never lose a grade.
+
+    Student code runs in `isolation` (a `coursekit.isolation.Isolation`; default: the strongest
+    this machine allows, CourseError when there is none: pass `isolation.NONE` to grade anyway).
 
     Students graded before are skipped, and so are failures recorded for the same submission
     (unless `retry_failed`); `force` grades everyone again. Returns one Outcome per student
@@ -632,6 +655,17 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
     """
     from sqlalchemy.exc import DBAPIError
 
+    from . import isolation as iso
+
+    if isolation is None:
+        try:
+            isolation = iso.detect()
+        except iso.IsolationUnavailable as e:
+            raise CourseError(f"student code cannot be isolated on this machine: {e}; to grade anyway with the "
+                              "course readable to submissions, pass --unsafe-same-user") from None
+    course.environ[iso.ENV] = isolation.to_env()
+    if progress:
+        progress(f"student code runs in: {isolation.describe()}")
     try:
         return _autograde(course, assignment, students=students, force=force, retry_failed=retry_failed,
                           student_timeout=student_timeout, timeout=timeout, memory_limit=memory_limit,

@@ -22,7 +22,15 @@ import numpy as np
 
 from . import expectations, ops
 from .compare import compare
-from .sandbox import InProcess, SandboxDied, SandboxedFunction, StudentCode, run_case, split_source
+from .sandbox import (
+    InProcess,
+    SandboxDied,
+    SandboxedFunction,
+    SandboxUnavailable,
+    StudentCode,
+    run_case,
+    split_source,
+)
 
 
 @dataclass
@@ -403,6 +411,8 @@ def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) ->
                 verdicts[grade_id] = Verdict(True, "", buf.getvalue())
             except AssertionError as e:
                 verdicts[grade_id] = Verdict(False, str(e), buf.getvalue())
+            except SandboxUnavailable:
+                raise  # the grader's fault: no verdict at all, never a student's 0
             except NameError as e:
                 load = "; ".join(code.errors + code.load_errors())
                 verdicts[grade_id] = Verdict(False, f"{e}: did you rename or delete a function?"

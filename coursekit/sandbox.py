@@ -293,14 +293,19 @@ class StudentCode:
     _spare: dict = {}  # the argv of a child started ahead for the next StudentCode -> its Popen
 
     def _spawn(self):
-        """A new child (an interpreter with numpy imported, waiting for its answers)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSEKIT_", "JPY_", "JUPYTER_"))}
+        """A new child (an interpreter with numpy imported, waiting for its answers), in the
+        isolation the autograder chose (`coursekit.isolation`: another user, no course, no network)."""
+        from .isolation import IsolationUnavailable, from_env, student_env
+
+        env = {k: v for k, v in student_env(os.environ).items() if not k.startswith(("COURSEKIT_", "JPY_"))}
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
-        return subprocess.Popen(
-            [sys.executable, "-I", "-c", _CHILD_BOOT, os.path.dirname(_HERE), str(self.memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, start_new_session=True, cwd=tempfile.gettempdir(),
-        )
+        try:
+            argv = from_env().wrap([sys.executable, "-I", "-c", _CHILD_BOOT, os.path.dirname(_HERE),
+                                    str(self.memory_mb)])
+        except IsolationUnavailable as e:
+            raise SandboxUnavailable(str(e)) from None
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env=env, start_new_session=True, cwd=tempfile.gettempdir())
 
     def _start(self):
         """Take the child started ahead (its interpreter start overlaps other work: the autograder
@@ -312,10 +317,13 @@ class StudentCode:
         for old in StudentCode._spare.values():  # the environment changed: a stale spare
             _kill(old)
         StudentCode._spare = {key: self._spawn()}
+        if self._request(None) != READY:  # the child's first words, before any student code
+            raise SandboxUnavailable("the sandbox process did not start")
         self.load_report = self._request({"cmd": "load", "setup": self.setup, "answers": self.answers,
                                           "forbid": self.forbid, "sys_path": sys.path})
 
     def _request(self, msg):
+        """Send `msg` (None: send nothing) and return the child's reply."""
         proc = self._proc
         data = pickle.dumps(msg, protocol=4)
         import threading
@@ -324,8 +332,9 @@ class StudentCode:
 
         def talk():
             try:
-                proc.stdin.write(struct.pack("<Q", len(data)) + data)
-                proc.stdin.flush()
+                if msg is not None:
+                    proc.stdin.write(struct.pack("<Q", len(data)) + data)
+                    proc.stdin.flush()
                 head = proc.stdout.read(8)
                 if len(head) < 8:
                     return
@@ -342,6 +351,8 @@ class StudentCode:
         timed_out = t.is_alive()
         self.close()
         t.join(5)
+        if msg is None:
+            raise SandboxUnavailable(f"the sandbox process did not start (exit code {proc.returncode})")
         if timed_out:
             raise SandboxDied(f"your code did not finish within {self.timeout:g} s (an endless loop?)")
         code = proc.returncode
@@ -393,6 +404,12 @@ def _kill(proc):
 class SandboxDied(Exception):
     """The sandbox process timed out or exited while running student code."""
 
+
+class SandboxUnavailable(Exception):
+    """The sandbox could not be started: the grader's fault, never the student's."""
+
+
+READY = {"ready": True}  # the child's first message
 
 class SandboxedFunction:
     """A handle on a function defined in a notebook's answer cells; it runs only in the sandbox."""
@@ -456,6 +473,9 @@ def _child_main():
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):  # student code cannot read or write the protocol through 0/1
         os.dup2(devnull, fd)
+    data = pickle.dumps(READY, protocol=4)
+    proto_out.write(struct.pack("<Q", len(data)) + data)
+    proto_out.flush()
     ns = {"__name__": "__student__"}
     imported = []  # forbidden modules the student tried to import
     states = {}  # optimiser states by slot, for training runs (see StudentCode.step)

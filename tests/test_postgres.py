@@ -116,3 +116,71 @@ def test_an_unreachable_database_is_one_line_and_a_nonzero_exit(tmp_path):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the gradebook database postgresql+psycopg2://***@/gradebook" in lines[0]
     assert "secret" not in res.stderr and "Traceback" not in res.stderr
+
+
+def _pg_ctl(base: Path, *args):
+    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    return subprocess.run([*as_user, _pg_bin("pg_ctl"), "-D", str(base / "data"), *args],
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_a_gradebook_that_disappears_mid_run_costs_no_student_a_grade(postgres_url, tmp_path):
+    """The database server stops while students are being graded: the command ends with a grader
+    fault (exit 3) naming the gradebook and how to retry; no student has a 0 that is not theirs;
+    with the server back, the same command grades exactly the rest, with no duplicate rows."""
+    import time
+
+    import psycopg2
+
+    url, socket_dir = postgres_url
+    url = url.replace("/gradebook?", "/midrun?")
+    conn = psycopg2.connect(host=str(socket_dir), user="postgres", dbname="postgres")
+    conn.autocommit = True
+    conn.cursor().execute("CREATE DATABASE midrun")
+    conn.close()
+    course = make_course(tmp_path / "course")
+    assert _cli("--course", str(course), "release", ASSIGNMENT, url=url).returncode == 0
+    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    students = [f"s{i}" for i in range(8)]
+    for s in students:
+        submit(course, ASSIGNMENT, s, submission(release_nb, sols))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(coursekit_cmd("--db-url", url, "--course", str(course), "autograde", ASSIGNMENT,
+                                          "--device", "cpu"), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((course / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")):
+            assert proc.poll() is None and time.monotonic() < deadline, "grading never started"
+            time.sleep(0.05)
+        _pg_ctl(socket_dir, "-m", "immediate", "stop")
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _pg_ctl(socket_dir, "-l", str(socket_dir / "log"), "-w", "-o",
+                f"-k {socket_dir} -h '' -c fsync=off -c full_page_writes=off", "start")
+    assert proc.returncode == 3, out + err
+    assert "grader fault" in err and "gradebook" in err and f"coursekit autograde {ASSIGNMENT}` again" in err, err
+
+    conn = psycopg2.connect(host=str(socket_dir), user="postgres", dbname="midrun")
+    with conn, conn.cursor() as cur:  # whatever was stored is a real grade: full marks, never a 0
+        cur.execute("SELECT s.student_id, sum(g.auto_score), count(g.auto_score) FROM grade g "
+                    "JOIN submitted_notebook n ON g.notebook_id = n.id "
+                    "JOIN submitted_assignment s ON n.assignment_id = s.id GROUP BY s.student_id")
+        stored = {sid: (score, n) for sid, score, n in cur.fetchall()}
+    conn.close()
+    for sid, (score, n) in stored.items():
+        assert n == 0 or score == 15, (sid, score, n)
+
+    again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", url=url)
+    assert again.returncode == 0, again.stdout + again.stderr
+    report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
+    assert {s: (r["status"], r["score"]) for s, r in report.items()} == {s: ("graded", 15) for s in students}
+    conn = psycopg2.connect(host=str(socket_dir), user="postgres", dbname="midrun")
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*), count(DISTINCT student_id) FROM submitted_assignment")
+        assert cur.fetchone() == (len(students), len(students))
+    conn.close()

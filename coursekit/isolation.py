@@ -1,0 +1,182 @@
+"""Where student code runs: a bubblewrap sandbox that cannot see the course, as an unprivileged user.
+
+Everything that runs a submission's code (the grading kernel, the sandboxed re-run's child, and
+whatever they start) is started through `Isolation.wrap(argv)`:
+
+* as root: `setpriv` to the grading user (`nobody` unless told otherwise), then `bwrap`
+  (bubblewrap alone does not drop root's rights);
+* as another user: `bwrap` as that user;
+* inside bwrap (`--unshare-all`: no network, own PIDs, own IPC), the file system is an allowlist:
+  the system's read-only folders (/usr, /lib*, /bin, /sbin, /etc), this Python and its packages,
+  the `coursekit` package itself, and an empty private /tmp that is the only writable place.
+  The course folder (sources, releases, the gradebook, every student's work), the homes, /root,
+  /srv, /run and everything else simply do not exist there. `writable`/`readable` add single
+  paths (the kernels' socket folder, the expectation store).
+
+`detect()` says which of these this machine allows; with neither bubblewrap nor a way to run it,
+the autograder refuses to grade unless the instructor passes --unsafe-same-user (`NONE`).
+The choice travels to nbgrader's process (its kernels and re-run) in $COURSEKIT_ISOLATION.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV = "COURSEKIT_ISOLATION"
+SCRATCH = "/tmp/work"  # student code's working folder inside the sandbox
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+
+
+class IsolationUnavailable(Exception):
+    """This machine cannot isolate student code (the message says why and what to do)."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    kind: str  # "user+bwrap" (root: setpriv to `user`, then bwrap), "bwrap" (this user), "none"
+    user: str = ""  # the grading user ("user+bwrap")
+    readable: tuple = field(default=())  # folders shown read-only inside, besides the allowlist
+
+    @property
+    def active(self) -> bool:
+        return self.kind != "none"
+
+    def describe(self) -> str:
+        if self.kind == "user+bwrap":
+            return (f"bubblewrap as the unprivileged user {self.user!r} (from root, by setpriv): no network, "
+                    "the course and homes invisible, writes only to a private /tmp")
+        if self.kind == "bwrap":
+            return (f"bubblewrap as {pwd.getpwuid(os.getuid()).pw_name!r}: no network, the course and homes "
+                    "invisible, writes only to a private /tmp")
+        return "NONE: student code runs as this user and can read the course (--unsafe-same-user)"
+
+    def uid_gid(self) -> tuple:
+        """The uid and gid student code runs as."""
+        if self.kind == "user+bwrap":
+            p = pwd.getpwnam(self.user)
+            return p.pw_uid, p.pw_gid
+        return os.getuid(), os.getgid()
+
+    def wrap(self, argv: list, *, writable=(), readable=(), share_pids: bool = False) -> list:
+        """`argv` run inside the sandbox, in SCRATCH; `writable`/`readable`: host paths bound in
+        at the same place. `share_pids`: keep the host's process ids (the warm-kernel zygote
+        reports its kernels' pids to nbgrader, which signals them)."""
+        if not self.active:
+            return list(argv)
+        unshare = ["--unshare-user-try", "--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"] \
+            if share_pids else ["--unshare-all"]
+        args = ["bwrap", *unshare, "--die-with-parent", "--new-session", "--tmpfs", "/"]
+        for path in _allowlist():
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        # a new /proc needs a PID namespace of its own; sharing the host's, /proc is the host's (read-only)
+        args += ["--dev", "/dev", *(["--ro-bind", "/proc", "/proc"] if share_pids else ["--proc", "/proc"]),
+                 "--tmpfs", "/tmp", "--dir", SCRATCH, "--dir", "/tmp/home"]
+        for path in dict.fromkeys(str(p) for p in (*self.readable, *readable)):
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        for path in writable:
+            args += ["--bind", str(path), str(path)]
+        args += ["--remount-ro", "/"]  # the sandbox's own root: nothing new appears there
+        for k, v in {"HOME": "/tmp/home", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/home",
+                     "IPYTHONDIR": "/tmp/home/.ipython"}.items():
+            args += ["--setenv", k, v]
+        args += ["--chdir", SCRATCH, "--"]
+        prefix = []
+        if self.kind == "user+bwrap":
+            uid, gid = self.uid_gid()
+            prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all", "--"]
+        return prefix + args + list(argv)
+
+    def to_env(self) -> str:
+        return json.dumps({"kind": self.kind, "user": self.user, "readable": list(self.readable)})
+
+
+NONE = Isolation("none")
+
+# what student code's environment keeps (no database URL, no tokens, no instructor secrets)
+_KEPT = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHASHSEED", "MPLBACKEND", "COURSEKIT_DEVICE",
+         "COURSEKIT_EXPECTATIONS")
+_KEPT_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "JPY_")
+
+
+def student_env(environ) -> dict:
+    """The part of `environ` that student code may see."""
+    return {k: v for k, v in environ.items() if k in _KEPT or k.startswith(_KEPT_PREFIXES)}
+
+
+def _allowlist() -> list:
+    """What student code may read: the system, this Python, its packages, coursekit itself (never
+    the folder coursekit sits in: in a checkout, that holds the course)."""
+    paths = [*SYSTEM, sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    for entry in sys.path:
+        real = os.path.realpath(entry or ".")
+        if "-packages" in real or real.startswith((os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix))):
+            paths.append(real)
+    paths.append(str(Path(__file__).resolve().parent))  # the coursekit package
+    kept: list = []
+    for p in sorted({p for p in paths if p and p != "/"}, key=len):
+        if not any(p.startswith(k.rstrip("/") + "/") for k in kept):  # shown already with a folder above it
+            kept.append(p)
+    return kept
+
+
+def parse(raw: str) -> Isolation:
+    """An Isolation from `Isolation.to_env()`'s text."""
+    d = json.loads(raw)
+    return Isolation(d["kind"], d.get("user", ""), tuple(d.get("readable", ())))
+
+
+def from_env() -> Isolation:
+    """The isolation the driver chose ($COURSEKIT_ISOLATION), else what this machine allows."""
+    raw = os.environ.get(ENV)
+    return parse(raw) if raw else detect()
+
+
+def detect(user: str | None = None) -> Isolation:
+    """The strongest isolation this machine allows; IsolationUnavailable (one line: why, and what
+    to do) when there is none."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        raise IsolationUnavailable("bubblewrap is not installed (Debian: apt-get install bubblewrap; "
+                                   "`make test` installs it as root)")
+    if os.geteuid() == 0:
+        user = user or os.environ.get("COURSEKIT_GRADING_USER") or "nobody"
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            raise IsolationUnavailable(f"the grading user {user!r} does not exist (useradd --system {user}, "
+                                       "or set COURSEKIT_GRADING_USER)") from None
+        iso = Isolation("user+bwrap", user)
+    else:
+        iso = Isolation("bwrap")
+    _probe(iso)
+    return iso
+
+
+_PROBED: dict = {}
+
+
+def _probe(iso: Isolation) -> None:
+    """Run this Python in the sandbox once; raise IsolationUnavailable with the reason if it fails."""
+    key = iso.to_env() + sys.executable
+    if key not in _PROBED:
+        code = "import numpy, coursekit.sandbox, os; print(os.getuid())"
+        try:
+            run = subprocess.run(iso.wrap([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
+                                           f"{str(Path(__file__).resolve().parents[1])!r}); {code}"]),
+                                 capture_output=True, text=True, timeout=60, check=False)
+            _PROBED[key] = "" if run.returncode == 0 else (run.stderr.strip().splitlines() or ["no output"])[-1]
+        except (OSError, subprocess.TimeoutExpired) as e:
+            _PROBED[key] = str(e)
+    if _PROBED[key]:
+        who = f"the grading user {iso.user!r}" if iso.kind == "user+bwrap" else "bubblewrap"
+        hint = (" (a Python under a private home such as /root cannot be run by other users: make the venv from "
+                "/usr/bin/python3, as `make` does)" if iso.kind == "user+bwrap" else "")
+        raise IsolationUnavailable(f"{who} cannot run {sys.executable}: {_PROBED[key][:200]}{hint}")

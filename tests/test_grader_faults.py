@@ -1,0 +1,107 @@
+"""A fault of the grader is never a student's 0: warm kernels that cannot start fall back to plain
+ones with one warning, and a broken nbgrader leaves the submissions ungraded with the reason, a
+non-zero exit and a retry that grades them. (The gradebook that disappears mid-run: test_postgres.)"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+
+from coursekit.autograde import Course  # noqa: E402
+
+ASSIGNMENT = "03_losses"
+WRONG = "mutant_mse_sum_for_mean"
+pytestmark = pytest.mark.pipeline
+
+
+def _cli(*args, env=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(coursekit_cmd(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> Path:
+    course = make_course(tmp_path_factory.mktemp("faults") / "course")
+    res = _cli("--course", str(course), "release", ASSIGNMENT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    submit(course, ASSIGNMENT, "right", submission(release_nb, sols))
+    submit(course, ASSIGNMENT, "wrong", submission(release_nb, sols, {a.name: a for a in answers(ASSIGNMENT)}[WRONG].edits))
+    submit(course, ASSIGNMENT, "unsolved", release_nb)
+    return course
+
+
+def _copy(released, tmp_path, config_lines=()) -> Path:
+    course = tmp_path / "course"
+    shutil.copytree(released, course)
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("\n" + "\n".join(config_lines) + "\n")
+    return course
+
+
+def _report(course) -> dict:
+    return {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
+
+
+def _assert_right_grades(course):
+    report = _report(course)
+    assert report["right"]["status"] == "graded" and report["right"]["score"] == report["right"]["max_score"] > 0
+    lost = {g for g, c in report["wrong"]["cells"].items() if c["score"] < c["max_score"]}
+    assert report["wrong"]["status"] == "graded" and lost == set(answers_by_name()[WRONG].lose)
+    assert report["unsolved"]["status"] == "graded" and report["unsolved"]["score"] == 0
+
+
+def answers_by_name():
+    return {a.name: a for a in answers(ASSIGNMENT)}
+
+
+@pytest.mark.parametrize("preload", ["no_such_module_anywhere", "exits_at_import"])
+def test_warm_kernels_that_cannot_start_fall_back_to_plain_kernels(released, tmp_path, preload):
+    """A preload module that is missing, or one that ends the zygote (an unstartable zygote):
+    every student is graded as usual, with one warning, and none gets a 0 for it."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "exits_at_import.py").write_text("import os\nos._exit(3)\n")
+    course = _copy(released, tmp_path, [f"c.WarmKernelManager.preload = ['numpy', {preload!r}]"])
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu",
+               env={"PYTHONPATH": f"{ROOT}{os.pathsep}{lib}"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    warnings = [ln for ln in res.stdout.splitlines() if "warm kernels unavailable" in ln]
+    assert len(warnings) == 1 and "ordinary kernels instead" in warnings[0], res.stdout
+    _assert_right_grades(course)
+
+
+def test_a_broken_nbgrader_leaves_submissions_ungraded_and_a_retry_grades_them(released, tmp_path):
+    """nbgrader cannot run (a preprocessor module of the course config is missing): nothing is
+    recorded, the report and the command say why, the exit status is 3; fixed, the same command
+    grades everyone."""
+    course = _copy(released, tmp_path, ['c.Autograde.autograde_preprocessors.append("coursekit.nowhere.Missing")'])
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu")
+    assert res.returncode == 3, res.stdout + res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "grader fault" in lines[0] and "3 submission(s) not graded" in lines[0], res.stderr
+    assert f"`coursekit autograde {ASSIGNMENT}` again" in lines[0]
+    assert "NOT GRADED" in res.stdout and "FAILED" not in res.stdout
+    report = _report(course)
+    assert {r["status"] for r in report.values()} == {"ungraded"}
+    assert all(r["reason"].startswith("grader fault") for r in report.values())
+    with Course(course).gradebook() as gb:  # no 0 recorded for anyone
+        for sub in gb.find_assignment(ASSIGNMENT).submissions:
+            assert all(g.auto_score is None for nb in sub.notebooks for g in nb.grades), sub.student.id
+
+    shutil.copy(released / "nbgrader_config.py", course / "nbgrader_config.py")
+    again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "3 to grade" in again.stdout
+    _assert_right_grades(course)
