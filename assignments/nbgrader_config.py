@@ -59,10 +59,12 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.Regrade.timeout = 60  # seconds per check() of the re-run before the sandbox is killed
 
-# --- feedback: no hidden tests, and grade-cell tracebacks cut to "ename: evalue"
+# --- feedback: no hidden tests, grade-cell tracebacks cut to "ename: evalue", no answer key in any output
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "coursekit.nbgrader_ext.RedactAnswerKey",  # the solutions' and hidden tests' text, wherever it shows
     "nbgrader.preprocessors.ClearHiddenTests",
     "coursekit.nbgrader_ext.CutGradeCellTracebacks",
 ]
+c.RedactAnswerKey.course_root = HERE

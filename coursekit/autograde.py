@@ -730,23 +730,19 @@ def expectations_for(course: Course, assignment: str, notebooks: list):
     """PyTorch's (and the reference's) answers to every check() of the assignment's test cells,
     computed once for the run into a read-only file that nbgrader, its kernels and the sandboxed
     re-run use (`course.environ[expectations.ENV]`, verified by its digest)."""
-    import tempfile
-
     from . import expectations
     from .nbgrader_ext import instructor_cells
 
     sources = []
     for nb in notebooks:
         sources += instructor_cells(course.db_url, nb, assignment)[1].values()
-    folder = Path(tempfile.mkdtemp(prefix="coursekit-expect-"))
-    try:
-        folder.chmod(0o755)
-        course.environ[expectations.ENV] = expectations.write_store(
-            folder / f"{assignment}.pkl", expectations.check_names(sources), expectations.device_name())
-        yield
-    finally:
-        course.environ.pop(expectations.ENV, None)
-        shutil.rmtree(folder, ignore_errors=True)
+    with expectations.shared_folder() as folder:
+        try:
+            course.environ[expectations.ENV] = expectations.write_store(
+                folder / f"{assignment}.pkl", expectations.check_names(sources), expectations.device_name())
+            yield
+        finally:
+            course.environ.pop(expectations.ENV, None)
 
 
 def write_report(course: Course, assignment: str, faults=None) -> list:

@@ -276,6 +276,14 @@ def cmd_doctor(course_arg, args) -> int:
     except Exception as e:  # noqa: BLE001
         bad(f"no PyTorch device: {type(e).__name__}: {e}")
 
+    print("isolation of student code")
+    from . import isolation
+
+    try:
+        ok(f"in force: {isolation.detect().describe()}")
+    except isolation.IsolationUnavailable as e:
+        bad(f"none: {e}; `coursekit autograde` will refuse to grade without --unsafe-same-user")
+
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1

@@ -18,11 +18,14 @@ source, numpy's and torch's versions, the device and the cases' input arrays. An
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import os
 import pickle
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,6 +185,17 @@ def write_store(path, names, device: str) -> str:
     path.write_bytes(data)
     path.chmod(0o444)
     return f"{path}#{hashlib.sha256(data).hexdigest()}"
+
+
+@contextlib.contextmanager
+def shared_folder():
+    """A fresh folder for a store, that the grading user (coursekit.isolation) can read; removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="coursekit-expect-"))
+    try:
+        folder.chmod(0o755)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_names(sources) -> list:

@@ -12,7 +12,12 @@ summary table, students with findings first, then the details). The findings, pe
   or is gone (nbgrader restored it before grading);
 - timeout / kernel died / grader killed: the submission's grading ended with that reason (scored 0);
 - memory limit: a cell ran out of the memory a submission may use (MemoryError);
-- stderr flood: more than 100,000 characters on stderr while the notebook ran.
+- stderr flood: more than 100,000 characters on stderr while the notebook ran;
+- forbidden path / network: the submission's code reached, from the grading sandbox, for a path
+  outside it (the course's sources, the gradebook, another student's work, "/") or for the
+  network (`coursekit.isolation`: denied, and reported by the kernel's audit hook);
+- answer key in output: an output of the autograded notebook carries text of the course's
+  solutions or hidden tests (`coursekit.answerkey`: the feedback redacts it).
 
 Answer cells are read, never run: a scan of their syntax tree.
 """
@@ -28,7 +33,8 @@ WATCHED = ("numpy", "torch", "coursekit", "builtins", "scipy")
 CHECKS = ("check", "train_check")
 STDERR_FLOOD = 100_000
 KINDS = ("forbidden call", "patched module", "check rebound", "test cell edited", "cell missing", "timeout",
-         "kernel died", "grader killed", "memory limit", "stderr flood")
+         "kernel died", "grader killed", "memory limit", "stderr flood", "forbidden path", "network",
+         "answer key in output")
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,8 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
                     out.append(Finding(student, "cell missing", f"{notebook}: {gid}",
                                        "a read-only cell was deleted (restored before grading)"))
             out += _stderr(course, assignment, student, notebook)
+            out += _answer_key(course, assignment, student, notebook)
+    out += _sandbox(course, assignment, student)
     reason = getattr(outcome, "reason", "") or ""
     if getattr(outcome, "status", "") == "failed":
         if "kernel died" in reason:
@@ -186,6 +194,40 @@ def _stderr(course, assignment, student, notebook) -> list:
     n = sum(len("".join(o.get("text", ""))) for c in cells for o in c.get("outputs", [])
             if o.get("output_type") == "stream" and o.get("name") == "stderr")
     return [Finding(student, "stderr flood", notebook, f"{n:,} characters on stderr")] if n > STDERR_FLOOD else []
+
+
+def _sandbox(course, assignment, student) -> list:
+    """What the submission's code reached for outside the grading sandbox (the kernel's audit)."""
+    import json
+
+    from .autograde import SANDBOX_LOG
+
+    path = course.root / "autograded" / student / assignment / SANDBOX_LOG
+    try:
+        tried = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    out = []
+    for what in tried:
+        kind = "network" if what.startswith("socket.") else "forbidden path"
+        out.append(Finding(student, kind, assignment, f"denied: {what}"[:200]))
+    return out
+
+
+def _answer_key(course, assignment, student, notebook) -> list:
+    import nbformat
+
+    from .answerkey import key_lines, own_lines, redact_outputs
+
+    path = course.root / "autograded" / student / assignment / f"{notebook}.ipynb"
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except Exception:  # noqa: BLE001
+        return []
+    n = redact_outputs(cells, key_lines(course.root), own_lines(cells))
+    return [Finding(student, "answer key in output", notebook,
+                    f"{n} passage(s) of the solutions or hidden tests in the outputs (cut from the feedback)")] \
+        if n else []
 
 
 # ------------------------------------------------------------------ the report

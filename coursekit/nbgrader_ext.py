@@ -19,6 +19,10 @@ it nbgrader 0.9.6 crashes on the notebook (KeyError 'grade_id' in add_missing_ta
 
 `CutGradeCellTracebacks` (feedback): a grade cell's error outputs keep only "ename: evalue", so
 no traceback shows the hidden tests' source.
+
+`RedactAnswerKey` (feedback): every output is scanned for the text of the course's solutions and
+hidden tests (`coursekit.answerkey`, all assignments) and each match is replaced, whatever the
+sandbox let through.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float
+from traitlets import Bool, Float, Unicode
 
 REGRADE_ENAME = "AssertionError"
 REGRADE_NOTE = "(autograder re-run, with your functions in a separate process)"
@@ -142,3 +146,24 @@ class CutGradeCellTracebacks(NbGraderPreprocessor):
                 if out.get("output_type") == "error":
                     out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
         return cell, resources
+
+
+class RedactAnswerKey(NbGraderPreprocessor):
+    """Feedback: the answer key's text is cut from every output (the student's own lines aside)."""
+
+    enabled = Bool(True, help="Whether to use this preprocessor when generating feedback").tag(config=True)
+    course_root = Unicode("", help="The course folder whose source/ holds the answer key "
+                                   "(default: the current folder, where nbgrader runs)").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        import os
+
+        from .answerkey import defuse_markers, key_lines, own_lines, redact_outputs
+
+        key = key_lines(self.course_root or os.getcwd())
+        n = redact_outputs(nb.cells, key, own_lines(nb.cells))
+        defuse_markers(nb.cells)
+        if n:
+            self.log.warning("coursekit redacted %d passage(s) of the answer key from the feedback of %s",
+                             n, resources.get("nbgrader", {}).get("student", "?"))
+        return nb, resources

@@ -92,7 +92,7 @@ def grade_group(job: dict) -> dict:
     """A Dask task: grade `job["students"]` in a scratch course; returns their results as data."""
     assignment, students = job["assignment"], job["students"]
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp, expectations.shared_folder() as shared:
         root = Path(tmp)
         unpack_files(job["course"], root)
         (root / "gradebook.db").write_bytes(job["gradebook"])
@@ -101,8 +101,8 @@ def grade_group(job: dict) -> dict:
         environ = dict(job["environ"])
         if job["expectations"]:  # the client's file of expected answers, verified by its digest
             data, digest = job["expectations"]
-            (root / "expectations.pkl").write_bytes(data)
-            environ[expectations.ENV] = f"{root / 'expectations.pkl'}#{digest}"
+            (shared / "expectations.pkl").write_bytes(data)  # where the sandboxed kernels can read it
+            environ[expectations.ENV] = f"{shared / 'expectations.pkl'}#{digest}"
         course = Course(root, db=f"sqlite:///{root / 'gradebook.db'}", environ=environ)
         log = root / "grading.log"
         at = job["deadline_at"]  # wall-clock time (time.time()), the same on every machine
