@@ -111,6 +111,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_ops.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_grading.py --json benchmarks/results/grading.json
+	$(PY) benchmarks/bench_cost.py --json benchmarks/results/cost.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,5 +1,5 @@
-"""What one student costs: `coursekit autograde` per submission (CPU, and CUDA when present), and a
-student's first `check()` in a fresh kernel.
+"""What one student costs: `coursekit autograde` per submission (CPU, and CUDA when present; in the
+sandbox and, for comparison, without it), and a student's first `check()` in a fresh kernel.
 
 Per-submission cost: the same course graded twice, with FEW and MANY correct submissions, in one
 run each; (time(MANY) - time(FEW)) / (MANY - FEW) leaves out what a run pays once (nbgrader's
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_helpers import coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
 
 GOAL_CPU_S, GOAL_CUDA_RATIO = 0.5, 1.2  # issue 8's goals: seconds a submission, CUDA / CPU
+GOAL_ISOLATION = 1.10  # issue 9's: the sandbox adds at most 10 % a submission
 
 
 def autograde_seconds(assignment: str, n: int, device: str, extra=()) -> float:
@@ -114,6 +115,11 @@ def main(argv=None) -> dict:
         ratio = result["autograde_per_submission_cuda_s"] / result["autograde_per_submission_cpu_s"]
         result["cuda_over_cpu"] = round(ratio, 2)
         print(f"| cuda / cpu | {ratio:.2f}x | <= {GOAL_CUDA_RATIO}x |")
+    bare = per_submission(args.assignment, "cpu", args.few, args.many, ["--unsafe-same-user"])
+    result["autograde_per_submission_cpu_unisolated_s"] = round(bare, 3)
+    result["isolation_ratio"] = round(result["autograde_per_submission_cpu_s"] / bare, 2)
+    print(f"| autograde, one more submission, cpu, --unsafe-same-user (no sandbox) | {bare:.2f} | - |")
+    print(f"| sandboxed / not | {result['isolation_ratio']:.2f}x | <= {GOAL_ISOLATION:.2f}x |")
     cold = per_submission(args.assignment, "cpu", args.few, args.many, ["--cold-kernels"])
     result["autograde_per_submission_cpu_cold_kernels_s"] = round(cold, 3)
     print(f"| autograde, one more submission, cpu, --cold-kernels | {cold:.2f} | - |")

@@ -13,9 +13,10 @@ summary table, students with findings first, then the details). The findings, pe
 - timeout / kernel died / grader killed: the submission's grading ended with that reason (scored 0);
 - memory limit: a cell ran out of the memory a submission may use (MemoryError);
 - stderr flood: more than 100,000 characters on stderr while the notebook ran;
-- forbidden path / network: the submission's code reached, from the grading sandbox, for a path
-  outside it (the course's sources, the gradebook, another student's work, "/") or for the
-  network (`coursekit.isolation`: denied, and reported by the kernel's audit hook);
+- forbidden path / network / signal: the submission's code reached, from the grading sandbox, for
+  a path outside it (the course's sources, the gradebook, another student's work, "/"), for the
+  network, or signalled a process (the grader) (`coursekit.isolation`: denied, and reported by
+  the kernel's audit hook);
 - answer key in output: an output of the autograded notebook carries text of the course's
   solutions or hidden tests (`coursekit.answerkey`: the feedback redacts it).
 
@@ -33,7 +34,7 @@ WATCHED = ("numpy", "torch", "coursekit", "builtins", "scipy")
 CHECKS = ("check", "train_check")
 STDERR_FLOOD = 100_000
 KINDS = ("forbidden call", "patched module", "check rebound", "test cell edited", "cell missing", "timeout",
-         "kernel died", "grader killed", "memory limit", "stderr flood", "forbidden path", "network",
+         "kernel died", "grader killed", "memory limit", "stderr flood", "forbidden path", "network", "signal",
          "answer key in output")
 
 
@@ -209,7 +210,7 @@ def _sandbox(course, assignment, student) -> list:
         return []
     out = []
     for what in tried:
-        kind = "network" if what.startswith("socket.") else "forbidden path"
+        kind = "network" if what.startswith("socket.") else "signal" if what.startswith("os.kill") else "forbidden path"
         out.append(Finding(student, kind, assignment, f"denied: {what}"[:200]))
     return out
 
@@ -224,6 +225,10 @@ def _answer_key(course, assignment, student, notebook) -> list:
         cells = nbformat.read(path, as_version=4).cells
     except Exception:  # noqa: BLE001
         return []
+    for cell in cells:  # a failing test cell's traceback quotes the instructor's own hidden test
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            for out in cell.get("outputs", []):
+                out.pop("traceback", None)
     n = redact_outputs(cells, key_lines(course.root), own_lines(cells))
     return [Finding(student, "answer key in output", notebook,
                     f"{n} passage(s) of the solutions or hidden tests in the outputs (cut from the feedback)")] \

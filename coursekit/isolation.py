@@ -85,7 +85,7 @@ class Isolation:
             args += ["--bind", str(path), str(path)]
         args += ["--remount-ro", "/"]  # the sandbox's own root: nothing new appears there
         for k, v in {"HOME": "/tmp/home", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/home",
-                     "IPYTHONDIR": "/tmp/home/.ipython"}.items():
+                     "IPYTHONDIR": "/tmp/home/.ipython", "PYTHONDONTWRITEBYTECODE": "1"}.items():
             args += ["--setenv", k, v]
         args += ["--chdir", SCRATCH, "--"]
         prefix = []

@@ -314,7 +314,9 @@ def _in_sandbox(request: dict) -> dict:
     from .isolation import SCRATCH
 
     os.chdir(SCRATCH)
-    os.environ.update(HOME="/tmp/home", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/home", IPYTHONDIR="/tmp/home/.ipython")
+    os.environ.update(HOME="/tmp/home", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/home", IPYTHONDIR="/tmp/home/.ipython",
+                      PYTHONDONTWRITEBYTECODE="1")
+    sys.dont_write_bytecode = True  # the packages are read-only here
     path = "/tmp/home/kernel.json"
     with open(path, "w") as f:
         json.dump(request["connection"], f)
@@ -352,6 +354,8 @@ def _in_sandbox(request: dict) -> dict:
             flagged = outside(path) or os.path.abspath(os.fsdecode(path)) == "/"
         elif event == "socket.connect" and len(args) > 1:
             flagged, path = True, repr(args[1])
+        elif event in ("os.kill", "os.killpg") and len(args) > 1 and args[1] != 0:
+            flagged, path = True, f"pid {args[0]} signal {args[1]}"
         else:
             return
         if not flagged:

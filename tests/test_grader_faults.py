@@ -105,3 +105,22 @@ def test_a_broken_nbgrader_leaves_submissions_ungraded_and_a_retry_grades_them(r
     assert again.returncode == 0, again.stdout + again.stderr
     assert "3 to grade" in again.stdout
     _assert_right_grades(course)
+
+
+def test_without_the_sandbox_a_submission_that_kills_nbgrader_gets_0_and_the_others_are_graded(released, tmp_path):
+    """--unsafe-same-user (no sandbox): hostile_kill_grader's forward SIGKILLs nbgrader, which the
+    sandbox refuses (tests/mutants/03_losses/hostile_kill_grader.py). Then the driver records that
+    student's 0 with the reason, and grades the students after it in a new nbgrader run."""
+    course = tmp_path / "course"
+    shutil.copytree(released, course)
+    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    submit(course, ASSIGNMENT, "killer", submission(release_nb, sols, answers_by_name()["hostile_kill_grader"].edits))
+    res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", "--unsafe-same-user")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "student code runs in: NONE" in res.stdout
+    report = _report(course)
+    assert report["killer"]["status"] == "failed" and report["killer"]["score"] == 0
+    assert "the grading process (nbgrader) was killed by signal 9" in report["killer"]["reason"]
+    _assert_right_grades(course)
+    assert "grader killed" in (course / "reports" / f"{ASSIGNMENT}.integrity.csv").read_text()

@@ -167,14 +167,17 @@ def test_memory_limit_turns_a_bomb_into_a_memory_error(tmp_path):
     assert with_memory_limit(["x"], None) == ["x"]
 
 
-def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_path):
-    """Forked kernels: the imports done, but the working directory, environment and numpy seed of
-    their own; an interrupt reaches them; they die with a kill."""
+def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_path, monkeypatch):
+    """Forked kernels (not sandboxed): the imports done, but the working directory, environment and
+    numpy seed of their own; an interrupt reaches them; they die with a kill."""
     import asyncio
 
     from nbclient import NotebookClient
 
+    from coursekit import isolation
     from coursekit.warmkernel import WarmKernelManager
+
+    monkeypatch.setenv(isolation.ENV, isolation.NONE.to_env())
 
     code = ("import os, sys, numpy as np\n"
             "print(os.getcwd(), os.environ.get('WARM_TEST'), 'torch' in sys.modules, np.random.randint(2**62))")
@@ -285,3 +288,35 @@ def test_the_run_time_limit_holds_across_dask_workers(submitted, tmp_path):
     assert f"{len(late)} to grade" in again.stdout
     report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
     assert all(r["status"] == "graded" for r in report.values()), report
+
+
+def test_sandboxed_warm_kernels_start_clean_whatever_the_last_one_left(tmp_path, monkeypatch):
+    """In the sandbox, each kernel runs as the grading user in /tmp/work and never meets its
+    predecessor: neither its files nor a process it left running (a daemon that double-forked)."""
+    from nbclient import NotebookClient
+
+    from coursekit import isolation
+    from coursekit.warmkernel import WarmKernelManager
+
+    iso = isolation.detect()
+    monkeypatch.setenv(isolation.ENV, iso.to_env())
+    code = ("import os, glob, subprocess, sys\n"
+            "print(os.getuid(), os.getcwd(), sorted(glob.glob('/tmp/work/*') + glob.glob('/tmp/home/left*')))\n"
+            "open('/tmp/work/left.txt', 'w').write('x'); open('/tmp/home/left.txt', 'w').write('x')\n"
+            "p = subprocess.Popen([sys.executable, '-c', 'import os, time\\nif os.fork(): os._exit(0)\\n"
+            "os.setsid(); time.sleep(300)'], start_new_session=True); p.wait()\n"
+            "print(len([q for q in os.listdir('/proc') if q.isdigit() and b'time.sleep(300)' in "
+            "open(f'/proc/{q}/cmdline', 'rb').read()]))")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
+                                  metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    seen = []
+    for _ in range(2):
+        NotebookClient(nb, kernel_manager_class=WarmKernelManager, timeout=60,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        seen.append("".join(o.get("text", "") for o in nb.cells[0].outputs).split("\n"))
+    uid = str(iso.uid_gid()[0])
+    for lines in seen:
+        assert lines[0] == f"{uid} {isolation.SCRATCH} []", lines  # nothing left by the first kernel
+    assert seen[0][1] == "1"  # the first kernel's daemon was running...
+    assert seen[1][1] == "1"  # ...and when the second started, only its own daemon was

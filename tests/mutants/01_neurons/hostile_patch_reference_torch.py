@@ -1,5 +1,5 @@
-"""Wrong forward, and both yardsticks bent to match (the reference's code object, torch's F.linear): the bent F.linear also fails the right backward in the kernel."""
-# lose: test_linear_forward test_linear_backward
+"""Wrong forward, and both yardsticks bent to match (the reference's code object, torch's F.linear): the kernel's check() compares with the answers the autograder computed before any student code ran, so only the wrong forward loses (the right backward keeps its points)."""
+# lose: test_linear_forward
 # flags: patched module
 
 # ---- linear_forward

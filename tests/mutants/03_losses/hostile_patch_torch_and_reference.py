@@ -1,6 +1,6 @@
 """BCE without brackets, with the reference's code and torch's binary_cross_entropy patched to make the same slip
-(the patched torch also spoils the kernel's check of the right backward: both cells lose)."""
-# lose: test_binary_cross_entropy_forward test_binary_cross_entropy_backward
+(the kernel compares with answers computed before any student code ran: only the wrong forward loses)."""
+# lose: test_binary_cross_entropy_forward
 # flags: patched module
 
 # ---- binary_cross_entropy_forward

@@ -1,6 +1,6 @@
-"""A flipped-kernel conv, with the registry's conv2d and torch's F.conv2d replaced by the same mistake (in
-the kernel this also breaks the check of the right backward: the reference backward gets the student's cache)."""
-# lose: test_conv2d_forward test_conv2d_backward
+"""A flipped-kernel conv, with the registry's conv2d and torch's F.conv2d replaced by the same mistake (the
+kernel compares with answers computed before any student code ran: only the wrong forward loses)."""
+# lose: test_conv2d_forward
 # flags: patched module
 
 # ---- conv2d_forward
