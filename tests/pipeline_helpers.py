@@ -25,8 +25,10 @@ fool the grader), tamper_ (edits or deletes test cells), timeout_ (never ends).
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +170,13 @@ def make_course(dest: Path, *, timeout: int = 10, regrade_timeout: int = 6) -> P
 
 def coursekit_cmd(*args) -> list:
     return [sys.executable, "-m", "coursekit", *args]
+
+
+def cli(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
+    """`coursekit *args` from the repository root, this checkout importable; `env` adds variables."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(coursekit_cmd(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 def op_of(grade_id_: str) -> str:

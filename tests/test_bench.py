@@ -137,3 +137,19 @@ def test_grading_benchmark_compares_stock_and_dask_on_the_same_submissions(capsy
     assert json.loads(out.read_text()) == result
     assert "| `coursekit autograde --workers 2` (Dask) |" in text
     assert all(result[k] > 0 for k in ("stock_sequential_s", "coursekit_sequential_s", "coursekit_workers_s"))
+
+
+@pytest.mark.pipeline
+def test_cost_benchmark_measures_autograde_and_the_first_check(tmp_path, capsys):
+    """benchmarks/bench_cost.py with 1 and 2 submissions: every run grades all it was given (it
+    raises otherwise), and the first check() in a fresh kernel is timed. No speed claim here."""
+    spec = importlib.util.spec_from_file_location("bench_cost", BENCH.parent / "bench_cost.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "results" / "cost.json"
+    result = module.main(["--few", "1", "--many", "2", "--json", str(out)])
+    assert json.loads(out.read_text()) == result
+    for key in ("autograde_per_submission_cpu_s", "autograde_per_submission_cpu_unisolated_s", "isolation_ratio"):
+        assert math.isfinite(result[key])
+    assert all(result["check_cpu"][k] > 0 for k in ("first_check_s", "second_op_s", "same_op_again_s"))
+    assert "| sandboxed / not |" in capsys.readouterr().out

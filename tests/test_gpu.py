@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_grading import STUDENT
-from test_ops import CASES, _check
+from test_ops import CASES, _check, assert_backward_matches_autograd, assert_forward_matches_torch
 
 from coursekit import backend, ops
 from coursekit.grading import check
@@ -61,21 +61,12 @@ STEP_CASES = [
 
 @pytest.mark.parametrize("spec, case", CASES)
 def test_forward_matches_torch_on_cuda(spec, case):
-    out, _ = spec.run_forward(case)
-    expected = spec.torch_forward(case, dev=CUDA)
-    for name, o, e in zip(spec.outputs, spec.outs_of(out), spec.outs_of(expected)):
-        _check(o, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} forward {name} on cuda, {case.describe()}")
+    assert_forward_matches_torch(spec, case, CUDA, " on cuda")
 
 
 @pytest.mark.parametrize("spec, case", CASES)
 def test_backward_matches_autograd_on_cuda(spec, case):
-    out, _ = spec.run_forward(case)
-    dout = spec.dout(case, out)
-    grads = spec.run_backward(case, dout)
-    expected = spec.torch_backward(case, dout, dev=CUDA)
-    assert len(grads) == len(expected) == len(spec.grad_names), (spec.grad_names, len(grads), len(expected))
-    for name, g, e in zip(spec.grad_names, grads, expected):
-        _check(g, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} {name} on cuda, {case.describe()}")
+    assert_backward_matches_autograd(spec, case, CUDA, " on cuda")
 
 
 @pytest.mark.parametrize("spec, case", STEP_CASES)

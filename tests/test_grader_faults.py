@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
 from coursekit.autograde import Course  # noqa: E402
 
@@ -23,10 +22,7 @@ WRONG = "mutant_mse_sum_for_mean"
 pytestmark = pytest.mark.pipeline
 
 
-def _cli(*args, env=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run(coursekit_cmd(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+_cli = cli
 
 
 @pytest.fixture(scope="module")

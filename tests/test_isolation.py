@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
 from coursekit import answerkey, isolation  # noqa: E402
 
@@ -27,10 +27,7 @@ ASSIGNMENT = "01_neurons"
 SNOOPS = sorted(a.name for a in answers(ASSIGNMENT) if a.flags & {"forbidden path", "network"})
 
 
-def _cli(*args, env=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run(coursekit_cmd(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+_cli = cli
 
 
 # ------------------------------------------------------------------ the sandbox itself

@@ -45,25 +45,35 @@ def _ordered(spec, case) -> dict:
 # ---------------------------------------------------------------- registry cases vs PyTorch
 
 
+def assert_forward_matches_torch(spec, case, dev, where=""):
+    """The reference forward equals PyTorch's on `dev`, every output (used by test_gpu.py too)."""
+    out, _ = spec.run_forward(case)
+    expected = spec.torch_forward(case, dev=dev)
+    for name, o, e in zip(spec.outputs, spec.outs_of(out), spec.outs_of(expected)):
+        _check(o, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} forward {name}{where}, {case.describe()}")
+
+
+def assert_backward_matches_autograd(spec, case, dev, where=""):
+    """The reference backward equals PyTorch autograd's on `dev`, every gradient."""
+    out, _ = spec.run_forward(case)
+    dout = spec.dout(case, out)
+    grads = spec.run_backward(case, dout)
+    expected = spec.torch_backward(case, dout, dev=dev)
+    assert len(grads) == len(expected) == len(spec.grad_names), (
+        f"{spec.name} backward returned {len(grads)} gradients for {spec.grad_names}"
+    )
+    for name, g, e in zip(spec.grad_names, grads, expected):
+        _check(g, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} {name}{where}, {case.describe()}")
+
+
 @pytest.mark.parametrize("spec, case", CASES)
 def test_forward_matches_torch(spec, case):
-    out, _ = spec.run_forward(case)
-    expected = spec.torch_forward(case, dev=DEV)
-    for name, o, e in zip(spec.outputs, spec.outs_of(out), spec.outs_of(expected)):
-        _check(o, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} forward {name}, {case.describe()}")
+    assert_forward_matches_torch(spec, case, DEV)
 
 
 @pytest.mark.parametrize("spec, case", CASES)
 def test_backward_matches_autograd(spec, case):
-    out, _ = spec.run_forward(case)
-    dout = spec.dout(case, out)
-    grads = spec.run_backward(case, dout)
-    expected = spec.torch_backward(case, dout, dev=DEV)
-    assert len(grads) == len(spec.grad_names), (
-        f"{spec.name} backward returned {len(grads)} gradients for {spec.grad_names}"
-    )
-    for name, g, e in zip(spec.grad_names, grads, expected):
-        _check(g, e, atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} {name}, {case.describe()}")
+    assert_backward_matches_autograd(spec, case, DEV)
 
 
 @pytest.mark.parametrize("spec, case", SMOOTH_CASES)

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
 from coursekit.autograde import Course, run_watched, with_memory_limit  # noqa: E402
 from coursekit.parallel import groups_of, scored_submissions  # noqa: E402
@@ -33,10 +33,7 @@ CHOSEN = ("mutant_mse_sum_for_mean", "mutant_ce_no_max_subtraction", "mutant_bce
           "tamper_retype_cells")
 
 
-def _cli(*args, timeout=600):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(coursekit_cmd(*args), cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+_cli = cli
 
 
 def _grades(course: Path) -> dict:

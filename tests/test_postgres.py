@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_helpers import ROOT, answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+from pipeline_helpers import ROOT, answers, cli, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
 
 ASSIGNMENT = "03_losses"
 
@@ -56,9 +56,7 @@ def postgres_url():
 
 
 def _cli(*args, url):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(coursekit_cmd("--db-url", url, *args), cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    return cli("--db-url", url, *args)
 
 
 def test_the_whole_pipeline_on_a_postgresql_gradebook(postgres_url, tmp_path):
