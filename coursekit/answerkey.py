@@ -2,8 +2,9 @@
 
 The key is every line of the course's source notebooks (all assignments, released or not) that
 stands between `### BEGIN SOLUTION` / `### END SOLUTION` or `### BEGIN HIDDEN TESTS` / `### END
-HIDDEN TESTS`, less the lines that a student sees anyway (the rest of the notebooks) and lines
-too short to be telling. `redact()` replaces each occurrence of a key line in a text (also
+HIDDEN TESTS`, less the lines that a student sees anyway (the rest of the notebooks, the
+lectures, the reference code in `coursekit.reference`, the registry's hints) and lines too short
+to be telling. `redact()` replaces each occurrence of a key line in a text (also
 HTML-, JSON- or repr-escaped) and every region marker. It is the second line of defence behind
 the sandbox (`coursekit.isolation`): feedback is redacted before it is written (the `RedactAnswerKey`
 preprocessor in the course's nbgrader_config.py), and the integrity report flags a submission
@@ -43,7 +44,24 @@ def _key_of(paths: tuple) -> tuple:
             k, p = split_key("".join(src) if isinstance(src, list) else src)
             key.update(ln.strip() for ln in k)
             public.update(ln.strip() for ln in p)
-    return tuple(sorted(ln for ln in key - public if len(ln) >= MIN_CHARS))
+    seen = _public_text()
+    return tuple(sorted(ln for ln in key - public if len(ln) >= MIN_CHARS and ln not in seen))
+
+
+@lru_cache(maxsize=1)
+def _public_text() -> str:
+    """What every student can read: the reference code, the registry's hints, the lectures."""
+    from . import ops
+
+    pkg = Path(__file__).resolve().parent
+    parts = [p.read_text() for p in sorted((pkg / "reference").glob("*.py"))]
+    parts += [h for spec in [*ops.REGISTRY.values(), *ops.STEPS.values()] for h in spec.hints.values()]
+    for nb in sorted((pkg.parent / "notebooks").glob("*.ipynb")):
+        try:
+            parts += ["".join(c.get("source", "")) for c in json.loads(nb.read_text()).get("cells", [])]
+        except (OSError, ValueError):
+            continue
+    return "\n".join(parts)
 
 
 def key_lines(course_root) -> tuple:

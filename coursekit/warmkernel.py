@@ -333,11 +333,10 @@ def _in_sandbox(request: dict) -> dict:
     own = ("/tmp/", "/dev/", "/proc/")  # the sandbox's own: scratch, devices, processes
 
     def outside(path) -> bool:
-        """A path student code has no business with: not in the sandbox's allowlist, or not there."""
+        """A path outside what the sandbox shows (the course, the homes, the rest of the checkout).
+        Libraries probing for files that are not there (a .pyc, a zip of the stdlib) stay inside."""
         target = os.path.abspath(os.fsdecode(path)) + "/"
-        if target.startswith(own):
-            return False
-        return not target.startswith(shown) or not os.path.exists(target[:-1])
+        return not target.startswith(own) and not target.startswith(shown)
 
     def hook(event, args):
         if not armed:

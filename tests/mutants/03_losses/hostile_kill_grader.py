@@ -1,5 +1,5 @@
-"""A forward that finds the nbgrader process among its ancestors and SIGKILLs it: stock nbgrader's run ends there, with no grade for anyone after. Here the code runs as the sandbox's unprivileged user: the kill is refused (PermissionError in the student's function, which loses its cell), the attempt is reported, and everyone is graded. (Without the sandbox, --unsafe-same-user, the student gets 0 with the reason 'the grading process (nbgrader) was killed' and the others are graded in a new nbgrader run.)"""
-# lose: test_mse_loss_forward
+"""A forward that finds the nbgrader process among its ancestors and SIGKILLs it: stock nbgrader's run ends there, with no grade for anyone after. Here the code runs as the sandbox's unprivileged user: the kill is refused (PermissionError in the student's forward, which loses its cell and that of the backward checked with it), the attempt is reported, and everyone is graded. (Without the sandbox, --unsafe-same-user, the student gets 0 with the reason 'the grading process (nbgrader) was killed' and the others are graded in a new nbgrader run.)"""
+# lose: test_mse_loss_forward test_mse_loss_backward
 # flags: signal
 
 # ---- mse_loss_forward
