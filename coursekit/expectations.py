@@ -62,7 +62,7 @@ def fingerprint() -> str:
     """The registry's and reference's source, and numpy's and torch's versions, as one digest."""
     if not _SOURCE_DIGEST:
         h = hashlib.sha256()
-        for path in sorted([_PACKAGE / "ops.py", *(_PACKAGE / "reference").glob("*.py")]):
+        for path in sorted([*(_PACKAGE / "ops").glob("*.py"), *(_PACKAGE / "reference").glob("*.py")]):
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         _SOURCE_DIGEST.append(h.hexdigest())
     return f"{_SOURCE_DIGEST[0]}/numpy {_version('numpy')}/torch {_version('torch')}"

@@ -90,14 +90,18 @@ def test_the_fingerprint_covers_the_registry_and_every_reference_module(monkeypa
     first = expectations.fingerprint()
     pkg = tmp_path / "pkg"
     (pkg / "reference").mkdir(parents=True)
-    (pkg / "ops.py").write_text("# registry\n")
+    (pkg / "ops").mkdir()
+    (pkg / "ops" / "activations.py").write_text("# registry\n")
     (pkg / "reference" / "activations.py").write_text("def relu_forward(x): ...\n")
     monkeypatch.setattr(expectations, "_PACKAGE", pkg)
     monkeypatch.setattr(expectations, "_SOURCE_DIGEST", [])
     copy = expectations.fingerprint()
     (pkg / "reference" / "activations.py").write_text("def relu_forward(x): return x\n")
     monkeypatch.setattr(expectations, "_SOURCE_DIGEST", [])
-    assert len({first, copy, expectations.fingerprint()}) == 3
+    edited_reference = expectations.fingerprint()
+    (pkg / "ops" / "activations.py").write_text("# registry, edited\n")
+    monkeypatch.setattr(expectations, "_SOURCE_DIGEST", [])
+    assert len({first, copy, edited_reference, expectations.fingerprint()}) == 4
 
 
 def test_the_autograders_file_is_used_and_nothing_is_computed(fresh, tmp_path, monkeypatch):

@@ -1,0 +1,241 @@
+"""Chapter 06, convolutional networks: conv2d, pooling, batch_norm, dropout, flatten."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..reference import cnn
+from .spec import Case, OpSpec, register
+
+
+def _conv_cases(rng, hidden):
+    """Cases for conv2d (naive and vectorised share them): NCHW x, (C_out, C_in, kH, kW) weight."""
+    n = rng.standard_normal
+
+    def c(label, x_shape, w_shape, bias=True, x=None, **kw):
+        return Case(label, {"x": n(x_shape) if x is None else x, "weight": n(w_shape) / np.sqrt(np.prod(w_shape[1:])),
+                            "bias": n(w_shape[0]) if bias else None}, kw)
+
+    if not hidden:
+        zeros = n((2, 2, 5, 5))
+        zeros[:, :, 1:4, 1:4] = 0.0
+        return [
+            c("random (2, 3, 5, 5) * (4, 3, 3, 3)", (2, 3, 5, 5), (4, 3, 3, 3)),
+            c("batch of one, padding=1, no bias", (1, 2, 6, 4), (3, 2, 3, 3), bias=False, padding=1),
+            c("non-square 2x3 kernel, stride=2", (2, 2, 7, 8), (3, 2, 2, 3), stride=2),
+            c("stride and padding as pairs (2, 1), (0, 2)", (2, 2, 6, 5), (2, 2, 3, 3), stride=(2, 1),
+              padding=(0, 2)),
+            c("exact zeros in x, padding=2", None, (3, 2, 3, 3), x=zeros, padding=2),
+            c("large magnitudes (x * 1000)", None, (2, 3, 2, 2), x=1000 * n((2, 3, 4, 4))),
+        ]
+    return [
+        c("dilation=2", (2, 2, 7, 7), (3, 2, 3, 3), dilation=2),
+        c("1x1 kernel (channel mixing)", (2, 5, 3, 4), (6, 5, 1, 1)),
+        c("kernel covers the whole image", (3, 2, 4, 4), (5, 2, 4, 4)),
+        c("one input channel, stride=3, padding=1", (2, 1, 9, 7), (4, 1, 3, 3), stride=3, padding=1),
+        c("stride larger than the kernel", (1, 2, 8, 8), (2, 2, 2, 2), stride=3),
+        c("wide (2, 8, 6, 6) * (16, 8, 3, 3), padding=1", (2, 8, 6, 6), (16, 8, 3, 3), padding=1),
+        c("padding (2, 0), dilation (1, 2), no bias", (2, 3, 5, 9), (2, 3, 3, 3), bias=False, padding=(2, 0),
+          dilation=(1, 2)),
+    ]
+
+
+def _torch_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    import torch.nn.functional as F
+
+    return F.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+
+
+_CONV_HINTS = {
+    "forward": "out[n, f, i, j] = bias[f] + sum of x_padded[n, :, i*sh : i*sh + kH, j*sw : j*sw + kW] * weight[f] "
+               "(a cross-correlation: do not flip the kernel); pad both sides; "
+               "OH = (H + 2 ph - dh (kH - 1) - 1) // sh + 1.",
+    "backward": "Each output position sends dout[n, f, i, j] * weight[f] back into dx over its window (+=, windows "
+                "overlap), and dweight[f] += window * dout[n, f, i, j]; dbias sums dout over n, i, j; crop the "
+                "padding off dx.",
+}
+for _name, _bench in [
+    ("conv2d", lambda rng: Case("bench (64, 16, 32, 32) * (32, 16, 3, 3), padding=1", {
+        "x": rng.standard_normal((64, 16, 32, 32)), "weight": rng.standard_normal((32, 16, 3, 3)) / 12,
+        "bias": rng.standard_normal(32)}, {"padding": 1})),
+    ("conv2d_naive", lambda rng: Case("bench (4, 3, 16, 16) * (8, 3, 3, 3), padding=1", {
+        "x": rng.standard_normal((4, 3, 16, 16)), "weight": rng.standard_normal((8, 3, 3, 3)) / 5,
+        "bias": rng.standard_normal(8)}, {"padding": 1})),
+]:
+    register(OpSpec(
+        name=_name, chapter="06_cnn", forward=getattr(cnn, f"{_name}_forward"),
+        backward=getattr(cnn, f"{_name}_backward"), torch=_torch_conv2d, inputs=("x", "weight", "bias"),
+        cases=_conv_cases, bench=_bench, hints=_CONV_HINTS,
+    ))
+
+
+def _pool_cases(kind):
+    def cases(rng, hidden):
+        n = rng.standard_normal
+        extra = {"count_include_pad": False} if kind == "avg" else {"dilation": 2}
+        ties = np.repeat(np.repeat(np.round(n((1, 2, 3, 3))), 2, axis=2), 2, axis=3)  # 2x2 blocks of equal values
+        if not hidden:
+            return [
+                Case("random (2, 3, 6, 6), kernel 2", {"x": n((2, 3, 6, 6))}, {"kernel_size": 2}),
+                Case("batch of one, kernel 3, stride 2, padding 1", {"x": n((1, 2, 7, 5))},
+                     {"kernel_size": 3, "stride": 2, "padding": 1}),
+                Case("non-square kernel (2, 3), stride (1, 2)", {"x": n((2, 2, 5, 8))},
+                     {"kernel_size": (2, 3), "stride": (1, 2)}),
+                Case("exact ties: 2x2 blocks of equal values, overlapping windows", {"x": ties},
+                     {"kernel_size": 2, "stride": 1}, smooth=kind == "avg"),
+                Case("large magnitudes, all negative, padding 1", {"x": -1000 * np.abs(n((2, 2, 4, 4))) - 1},
+                     {"kernel_size": 3, "stride": 1, "padding": 1}),
+            ]
+        return [
+            Case(f"{next(iter(extra))}={next(iter(extra.values()))}, kernel 3, padding 1", {"x": n((2, 2, 7, 7))},
+                 {"kernel_size": 3, "stride": 2, "padding": 1, **extra}),
+            Case("kernel covers the image", {"x": n((3, 2, 4, 4))}, {"kernel_size": 4}),
+            Case("uneven size, leftover rows dropped", {"x": n((2, 1, 7, 9))}, {"kernel_size": 2}),
+            Case("kernel 1 (identity)", {"x": n((2, 2, 3, 3))}, {"kernel_size": 1}),
+            Case("zeros with one peak per window", {"x": np.where(rng.random((2, 2, 6, 6)) < 0.2, 5.0, 0.0)},
+                 {"kernel_size": 2}, smooth=kind == "avg"),
+        ]
+
+    return cases
+
+
+def _torch_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    import torch.nn.functional as F
+
+    return F.max_pool2d(x, kernel_size, stride, padding, dilation)
+
+
+def _torch_avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    import torch.nn.functional as F
+
+    return F.avg_pool2d(x, kernel_size, stride, padding, count_include_pad=count_include_pad)
+
+
+_POOL_BENCH = lambda rng: Case("bench (64, 32, 32, 32), kernel 2", {"x": rng.standard_normal((64, 32, 32, 32))},  # noqa: E731
+                               {"kernel_size": 2})
+register(OpSpec(
+    name="max_pool2d", chapter="06_cnn", forward=cnn.max_pool2d_forward, backward=cnn.max_pool2d_backward,
+    torch=_torch_max_pool2d, inputs=("x",), cases=_pool_cases("max"), bench=_POOL_BENCH, kinks=True, hints={
+        "forward": "The maximum of each window; padding counts as -inf (not 0); stride defaults to kernel_size.",
+        "backward": "Only the window's maximum gets dout (the FIRST one in row-major order when values tie, as "
+                    "PyTorch); add up where windows overlap."}))
+register(OpSpec(
+    name="avg_pool2d", chapter="06_cnn", forward=cnn.avg_pool2d_forward, backward=cnn.avg_pool2d_backward,
+    torch=_torch_avg_pool2d, inputs=("x",), cases=_pool_cases("avg"), bench=_POOL_BENCH, hints={
+        "forward": "The mean of each window; padding counts as 0 and, with count_include_pad=False, is not counted "
+                   "in the divisor.",
+        "backward": "Every pixel of a window gets dout / window size; add up where windows overlap."}))
+
+
+def _bn_cases(rng, hidden):
+    n = rng.standard_normal
+
+    def c(label, shape, affine=True, stats=True, **kw):
+        ch = shape[1]
+        return Case(label, {"x": 2 * n(shape) + 1, "weight": n(ch) if affine else None,
+                            "bias": n(ch) if affine else None,
+                            "running_mean": n(ch) if stats else None,
+                            "running_var": rng.uniform(0.5, 2.0, ch) if stats else None}, kw)
+
+    if not hidden:
+        const = c("a constant channel (exact zeros), training, (4, 3)", (4, 3))
+        const.inputs["x"][:, 1] = 0.0
+        big = c("large magnitudes (x * 1000 + 500), training, (6, 2, 3)", (6, 2, 3))
+        big.inputs["x"][...] = 1000 * big.inputs["x"] + 500
+        return [
+            c("1-D, training (8, 4)", (8, 4)),
+            c("2-D, training (3, 2, 4, 5), momentum 0.2", (3, 2, 4, 5), momentum=0.2),
+            c("batch of one image, training (1, 3, 4, 4)", (1, 3, 4, 4)),
+            c("eval with running statistics (5, 3, 2, 2)", (5, 3, 2, 2), training=False),
+            const, big,
+        ]
+    return [
+        c("no weight, no bias, no running stats, training (6, 5)", (6, 5), affine=False, stats=False),
+        c("eval, 1-D (4, 6)", (4, 6), training=False),
+        c("eps 1e-3, training (2, 4, 3, 3)", (2, 4, 3, 3), eps=1e-3),
+        c("batch of two, training (2, 3)", (2, 3)),
+        c("momentum 1.0: running stats = batch stats, (5, 2, 6)", (5, 2, 6), momentum=1.0),
+    ]
+
+
+def _torch_batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, training=True, momentum=0.1,
+                      eps=1e-5):
+    import torch.nn.functional as F
+
+    return F.batch_norm(x, running_mean, running_var, weight, bias, training=training, momentum=momentum, eps=eps)
+
+
+register(OpSpec(
+    name="batch_norm", chapter="06_cnn", forward=cnn.batch_norm_forward, backward=cnn.batch_norm_backward,
+    torch=_torch_batch_norm, inputs=("x", "weight", "bias", "running_mean", "running_var"),
+    differentiable=("x", "weight", "bias"), cases=_bn_cases,
+    bench=lambda rng: Case("bench (64, 32, 32, 32), training", {
+        "x": rng.standard_normal((64, 32, 32, 32)), "weight": rng.standard_normal(32), "bias": rng.standard_normal(32),
+        "running_mean": np.zeros(32), "running_var": np.ones(32)}),
+    hints={"forward": "Per channel (dim 1): mean and BIASED variance over every other dim; (x - mean) / "
+                      "sqrt(var + eps) * weight + bias. In eval, use running_mean and running_var instead.",
+           "backward": "In training the mean and variance depend on x: dx = inv_std / m * (m g - sum(g) - "
+                       "xhat sum(g xhat)) with g = dout * weight, sums per channel; dweight = sum(dout xhat), "
+                       "dbias = sum(dout)."}))
+
+
+def _dropout_cases(rng, hidden):
+    n = rng.standard_normal
+    if not hidden:
+        return [
+            Case("p=0.5 (4, 6)", {"x": n((4, 6))}, {"p": 0.5, "seed": 1}),
+            Case("batch of one, p=0.2 (1, 3, 4, 4)", {"x": n((1, 3, 4, 4))}, {"p": 0.2, "seed": 2}),
+            Case("exact zeros and large magnitudes, p=0.3", {"x": np.array([[0.0, 1000.0, -1000.0, 0.0, 3.0]])},
+                 {"p": 0.3, "seed": 3}),
+            Case("eval: training=False (3, 5)", {"x": n((3, 5))}, {"p": 0.5, "training": False, "seed": 4}),
+        ]
+    return [
+        Case("p=0 keeps everything (2, 7)", {"x": n((2, 7))}, {"p": 0.0, "seed": 5}),
+        Case("p=1 drops everything (3, 3)", {"x": n((3, 3))}, {"p": 1.0, "seed": 6}),
+        Case("p=0.9 (8, 8)", {"x": n((8, 8))}, {"p": 0.9, "seed": 7}),
+    ]
+
+
+def _torch_dropout(x, p=0.5, training=True, seed=None):
+    """F.dropout's arithmetic with the reference's mask: PyTorch's random generator is not NumPy's,
+    so the mask is drawn as the reference draws it (tests/test_cnn.py checks F.dropout itself)."""
+    if not training or p == 0:
+        return x * 1.0
+    import torch
+
+    keep = torch.as_tensor(cnn.dropout_mask(tuple(x.shape), p, seed), device=x.device)
+    return x * keep / (1.0 - p) if p < 1 else x * 0.0
+
+
+register(OpSpec(
+    name="dropout", chapter="06_cnn", forward=cnn.dropout_forward, backward=cnn.dropout_backward,
+    torch=_torch_dropout, inputs=("x",), cases=_dropout_cases,
+    bench=lambda rng: Case("bench (512, 1024), p=0.5", {"x": rng.standard_normal((512, 1024))}, {"p": 0.5, "seed": 0}),
+    hints={"forward": "Inverted dropout: mask = rng.random(x.shape) >= p, out = x * mask / (1 - p); identity when "
+                      "training=False.",
+           "backward": "dout * mask / (1 - p), the same mask as the forward."}))
+
+
+def _flatten_cases(rng, hidden):
+    n = rng.standard_normal
+    if not hidden:
+        return [
+            Case("images (2, 3, 4, 4) -> (2, 48)", {"x": n((2, 3, 4, 4))}),
+            Case("batch of one (1, 5, 2)", {"x": n((1, 5, 2))}),
+            Case("exact zeros and large magnitudes, start_dim=0", {"x": np.array([[0.0, 1000.0], [-1000.0, 0.0]])},
+                 {"start_dim": 0}),
+            Case("middle dims 1..2 of (2, 3, 4, 5)", {"x": n((2, 3, 4, 5))}, {"start_dim": 1, "end_dim": 2}),
+        ]
+    return [Case("already flat (4, 6)", {"x": n((4, 6))}),
+            Case("negative dims -3..-2 of (2, 3, 4, 5)", {"x": n((2, 3, 4, 5))}, {"start_dim": -3, "end_dim": -2})]
+
+
+def _torch_flatten(x, start_dim=1, end_dim=-1):
+    return x.flatten(start_dim, end_dim)
+
+
+register(OpSpec(
+    name="flatten", chapter="06_cnn", forward=cnn.flatten_forward, backward=cnn.flatten_backward,
+    torch=_torch_flatten, inputs=("x",), cases=_flatten_cases,
+    bench=lambda rng: Case("bench (64, 32, 16, 16)", {"x": rng.standard_normal((64, 32, 16, 16))}),
+    hints={"forward": "x.reshape(x.shape[:start_dim] + (-1,) + x.shape[end_dim + 1:]).",
+           "backward": "dout.reshape(the shape of x)."}))
