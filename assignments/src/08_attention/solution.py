@@ -1,0 +1,93 @@
+"""Assignment 08_attention: the solutions of its answer cells.
+
+assignments/build_sources.py copies each function below, from its `def` line to its
+`### END SOLUTION`, into the answer cell of the same name (assignment.md places the cells):
+edit here, then run `python assignments/build_sources.py`.
+"""
+import numpy as np
+
+
+def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
+    """softmax(query @ key^T * scale + mask) @ value, like F.scaled_dot_product_attention.
+
+    query: (..., L, E); key: (..., S, E); value: (..., S, Ev). attn_mask: None, boolean (True: may
+    attend) or float (added), broadcastable to (..., L, S). is_causal: query i sees keys 0..i.
+    scale: None means 1 / sqrt(E). Returns (out, cache): out is (..., L, Ev).
+    """
+    ### BEGIN SOLUTION
+    if scale is None:
+        scale = 1.0 / np.sqrt(query.shape[-1])
+    s = (query @ np.swapaxes(key, -1, -2)) * scale
+    if is_causal:
+        attn_mask = np.tril(np.ones(s.shape[-2:], dtype=bool))
+    if attn_mask is not None:
+        if attn_mask.dtype == bool:
+            s = np.where(attn_mask, s, -np.inf)
+        else:
+            s = s + attn_mask
+    m = s.max(axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # a row of only -inf: no shift (its exp is all 0)
+    e = np.exp(s - m)
+    total = e.sum(axis=-1, keepdims=True)
+    p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    out = p @ value
+    cache = (query, key, value, p, scale)
+    return out, cache
+    ### END SOLUTION
+
+
+def scaled_dot_product_attention_backward(dout, cache):
+    """Gradients of scaled_dot_product_attention_forward.
+
+    dout: (..., L, Ev). Returns (dquery, dkey, dvalue), shaped like query, key, value.
+    """
+    ### BEGIN SOLUTION
+    query, key, value, p, scale = cache
+    dvalue = np.swapaxes(p, -1, -2) @ dout
+    dp = dout @ np.swapaxes(value, -1, -2)
+    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    dquery = (ds @ key) * scale
+    dkey = (np.swapaxes(ds, -1, -2) @ query) * scale
+    return dquery, dkey, dvalue
+    ### END SOLUTION
+
+
+def multi_head_attention_forward(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                                 key_padding_mask=None, attn_mask=None, num_heads=1, average_attn_weights=True):
+    """nn.MultiheadAttention(batch_first=True) with need_weights=True, no dropout.
+
+    query: (N, L, E); key, value: (N, S, E); in_proj_weight: (3E, E); in_proj_bias: (3E,) or None;
+    out_proj_weight: (E, E); out_proj_bias: (E,) or None. key_padding_mask: (N, S), attn_mask:
+    (L, S) or (N * num_heads, L, S): boolean True = may NOT attend, or float (added).
+    Returns ((out, attn_weights), cache): out (N, L, E); attn_weights (N, L, S) averaged over
+    the heads, or (N, num_heads, L, S) when average_attn_weights is False.
+    """
+    ### BEGIN SOLUTION
+    n, L, E = query.shape
+    S = key.shape[1]
+    d = E // num_heads
+    heads = []
+    for j, x in enumerate((query, key, value)):
+        y = x @ in_proj_weight[j * E:(j + 1) * E].T
+        if in_proj_bias is not None:
+            y = y + in_proj_bias[j * E:(j + 1) * E]
+        heads.append(y.reshape(n, -1, num_heads, d).transpose(0, 2, 1, 3))
+    mask = np.zeros((n, num_heads, L, S))
+    if attn_mask is not None:
+        am = np.where(attn_mask, -np.inf, 0.0) if attn_mask.dtype == bool else attn_mask
+        mask = mask + (am.reshape(n, num_heads, L, S) if am.ndim == 3 else am)
+    if key_padding_mask is not None:
+        kpm = np.where(key_padding_mask, -np.inf, 0.0) if key_padding_mask.dtype == bool else key_padding_mask
+        mask = mask + kpm[:, None, None, :]
+    q, k, v = heads
+    s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d) + mask  # (N, h, L, S)
+    m = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+    out = (p @ v).transpose(0, 2, 1, 3).reshape(n, L, E) @ out_proj_weight.T
+    if out_proj_bias is not None:
+        out = out + out_proj_bias
+    weights = p.mean(axis=1) if average_attn_weights else p
+    return (out, weights), (heads, p)
+    ### END SOLUTION
