@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ import numpy as np
 from . import expectations, ops
 from .compare import compare
 from .sandbox import (
+    Foreign,
     InProcess,
     SandboxDied,
     SandboxedFunction,
@@ -72,9 +74,8 @@ def _grad_names(spec) -> list:
 
 
 def _describe(v) -> str:
-    if isinstance(v, tuple) and len(v) == 3 and v[0] == "__foreign__":
-        extra = " (a torch tensor: write this one in NumPy)" if "torch" in v[1] else ""
-        return f"a {v[1]}{extra}"
+    if isinstance(v, Foreign):
+        return str(v)
     if isinstance(v, np.ndarray):
         return f"an ndarray of shape {v.shape}"
     if isinstance(v, (tuple, list)):
@@ -88,8 +89,9 @@ def _expected_parts(spec, mode, value):
         return {"param": value}, ""
     if mode == "forward":
         if not (isinstance(value, (tuple, list)) and len(value) == 2):
-            return None, (f"{spec.name}_forward should return (out, cache): the output array and whatever your "
-                          f"backward needs; it returned {_describe(value)}")
+            shape = f"(({', '.join(spec.outputs)}), cache): its outputs" if spec.multi else "(out, cache): the output"
+            return None, (f"{spec.name}_forward should return {shape}, then whatever your backward needs; "
+                          f"it returned {_describe(value)}")
         if spec.multi:
             outs = value[0]
             if not (isinstance(outs, (tuple, list)) and len(outs) == len(spec.outputs)):
@@ -198,7 +200,7 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
                     got = parts[key]
                     if isinstance(got, float) and np.ndim(want) == 0:  # a scalar loss as a Python float
                         got = np.asarray(got)
-                    if isinstance(got, tuple) and got and got[0] == "__foreign__":
+                    if isinstance(got, Foreign):
                         problem = f"{key}: expected a numpy.ndarray, got {_describe(got)}"
                         break
                     tol = dict(atol=spec.grade_atol, rtol=spec.grade_rtol, name=key, dtype=True)
@@ -237,9 +239,9 @@ def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
         if per_grad:
             msg += "\n" + per_grad
         hint = spec.hints.get(mode)
-        if hint and row.vs_numpy == "FAIL" and row.max_abs == row.max_abs:  # a wrong value, not a crash
+        if hint and row.vs_numpy == "FAIL" and not math.isnan(row.max_abs):  # a wrong value, not a crash
             msg += f"\nHint: {hint}"
-        if mode == "step" and row.max_abs == row.max_abs:
+        if mode == "step" and not math.isnan(row.max_abs):
             msg += ("\n  (between two of your steps check() steps a second parameter with its own state, as an "
                     "optimiser does over a model: keep all that carries over in `state`, not in globals)")
         raise AssertionError(msg)
