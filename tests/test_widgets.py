@@ -13,6 +13,7 @@ from coursekit.reference.neurons import neuron_forward
 from coursekit.widgets import ActivationExplorer, NeuronPlayground, PlotWidget
 from coursekit.widgets import activations as wa
 from coursekit.widgets import neurons as wn
+from coursekit.widgets.base import check_int, check_number
 
 
 def snapshot(w):
@@ -68,6 +69,36 @@ def test_base_requires_update():
 
     with pytest.raises(NotImplementedError):
         Bare({})
+
+
+def test_quiet_ignores_the_widgets_own_control_changes_and_nests():
+    c = Counter()
+    with c.quiet():
+        c.controls["k"].value = 3
+        with c.quiet():
+            c.controls["k"].value = 4
+        c.controls["k"].value = 5  # still quiet: the outer block is open
+    assert c.n_renders == 1 and c.status.value == "k = 1"
+    with pytest.raises(RuntimeError), c.quiet():
+        raise RuntimeError("left on an exception")
+    c.controls["k"].value = 6
+    assert c.n_renders == 2 and c.status.value == "k = 6"
+    c.close()
+
+
+def test_show_error_and_shared_checks():
+    c = Counter()
+    c.show_error("bad <token> 'x'")
+    assert c.error == "bad <token> 'x'" and "color:#c00" in c.status.value
+    assert "bad &lt;token&gt; 'x'" in c.status.value
+    c.close()
+    assert check_int("n", 3, 0, 5) == 3 and isinstance(check_number("s", 1, 0.0, 2.0), float)
+    for bad in (True, 2.0, -1, 6, "3"):
+        with pytest.raises(ValueError, match=r"n must be an int in \[0, 5\]"):
+            check_int("n", bad, 0, 5)
+    for bad in (False, 2.5, "1", None):
+        with pytest.raises(ValueError, match=r"s must be a number in \[0.0, 2.0\]"):
+            check_number("s", bad, 0.0, 2.0)
 
 
 def test_widgets_create_no_pyplot_figures():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from coursekit.reference import optim as O
-from coursekit.widgets import OptimizerRace
+from coursekit.widgets import OptimizerRace, PlotWidget
 from coursekit.widgets import optim as wo
 from coursekit.widgets.optim import OPTIMIZERS, SURFACES, LiveLossPlot
 
@@ -179,6 +179,7 @@ def history(n):
 
 def test_live_loss_plot_redraws_with_the_history():
     plot = LiveLossPlot(every=2, epochs=5)
+    assert isinstance(plot, PlotWidget) and plot.n_renders == 0 and plot.png == b""  # nothing before an epoch
     plot(1, history(1))
     assert plot.n_renders == 0  # only every 2nd epoch
     plot(2, history(2))
@@ -189,7 +190,8 @@ def test_live_loss_plot_redraws_with_the_history():
     plot(5, history(5))  # the last epoch is always drawn
     assert plot.n_renders == 3 and plot.png != png2
     np.testing.assert_array_equal(plot.lines["train_acc"].get_xdata(), [1, 2, 3, 4, 5])
-    assert "test_acc 0.880" in plot.ax_acc.get_title()
+    assert "test_acc 0.880" in plot.ax_acc.get_title() and plot.fig.get_suptitle() == "training"
+    plot.close()
 
 
 def test_live_loss_plot_without_test_set():

@@ -19,7 +19,6 @@ tensors, named as PyTorch names them) or directly from arrays.
 from __future__ import annotations
 
 import html
-import numbers
 
 import ipywidgets as W
 import numpy as np
@@ -33,7 +32,7 @@ from ..reference.attention import (
     transformer_encoder_layer_forward,
 )
 from ..reference.neurons import linear_forward
-from .base import PlotWidget
+from .base import PlotWidget, check_int
 
 DIGITS = tuple("0123456789")
 EXAMPLES = ("31415926", "12345678", "00000000", "98765432", "11223344", "27182818")
@@ -42,16 +41,9 @@ ANNOTATE_UP_TO = 12  # write the weights into the cells up to this many tokens
 TORCH_NAMES = ("self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
                "self_attn.out_proj.bias", "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias",
                "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias")  # ENCODER_PARAMS, as torch names them
-_ERROR = "<span style='color:#c00'>{}</span>"
 
 
 # ------------------------------------------------------------------ pure helpers
-
-def _int(name, v, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not lo <= v <= hi:
-        raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {v!r}")
-    return int(v)
-
 
 def _float_array(name, a, shape=None):
     if hasattr(a, "detach"):  # a torch tensor (duck-typed: no torch import here)
@@ -92,7 +84,7 @@ class EncoderStack:
             raise ValueError(f"embedding must be (V, E) with V = len(vocab) = {len(self.vocab)}, "
                              f"got shape {self.embedding.shape}")
         E = self.embedding.shape[1]
-        self.num_heads = _int("num_heads", num_heads, 1, E)
+        self.num_heads = check_int("num_heads", num_heads, 1, E)
         if E % self.num_heads:
             raise ValueError(f"num_heads {num_heads} must divide the model width E = {E}")
         if not isinstance(layers, (list, tuple)) or not layers:
@@ -135,9 +127,9 @@ class EncoderStack:
                seed=0):
         """Random parameters from `seed`: N(0, 1) embeddings, N(0, 1/fan_in) weights, N(0, 0.1^2) biases,
         layer-norm weights 1 + N(0, 0.1^2); a head to `num_classes` outputs when given."""
-        d_model = _int("d_model", d_model, 1, 4096)
-        num_layers = _int("num_layers", num_layers, 1, 64)
-        ff = _int("dim_feedforward", dim_feedforward, 1, 65536)
+        d_model = check_int("d_model", d_model, 1, 4096)
+        num_layers = check_int("num_layers", num_layers, 1, 64)
+        ff = check_int("dim_feedforward", dim_feedforward, 1, 65536)
         rng = np.random.default_rng(seed)
         E = d_model
 
@@ -150,7 +142,7 @@ class EncoderStack:
         layers = [[w(3 * E, E), b(3 * E), w(E, E), b(E), w(ff, E), b(ff), w(E, ff), b(E),
                    1 + b(E), b(E), 1 + b(E), b(E)] for _ in range(num_layers)]
         embedding = rng.standard_normal((len(vocab), E))
-        head = (None, None) if num_classes is None else (w(_int("num_classes", num_classes, 1, 1 << 20), E),
+        head = (None, None) if num_classes is None else (w(check_int("num_classes", num_classes, 1, 1 << 20), E),
                                                          b(num_classes))
         return cls(embedding, layers, num_heads, vocab, *head)
 
@@ -217,8 +209,8 @@ def attention_masks(length, causal=False, pad=0):
     """nn.MultiheadAttention's masks for one sequence of `length` tokens (boolean, True = may NOT attend):
     (src_mask (L, L) or None: the causal mask, True above the diagonal; key_padding_mask (1, L) or None:
     True at the last `pad` positions, which are padding)."""
-    length = _int("length", length, 1, 1 << 20)
-    pad = _int("pad", pad, 0, length)
+    length = check_int("length", length, 1, 1 << 20)
+    pad = check_int("pad", pad, 0, length)
     src_mask = np.triu(np.ones((length, length), dtype=bool), 1) if causal else None
     kpm = None
     if pad:
@@ -298,7 +290,7 @@ def score_factor(d=2, scaled=True) -> float:
     scaled dot-product attention brings it back to q·k / sqrt(2), whatever d. Returns
     sqrt(d / 2) / sqrt(d) = 1/sqrt(2) when `scaled`, else sqrt(d / 2) (1 at d = 2).
     """
-    d = _int("d", d, 1, 1 << 20)
+    d = check_int("d", d, 1, 1 << 20)
     spread = np.sqrt(d / 2.0)
     return float(spread / np.sqrt(d)) if scaled else float(spread)
 
@@ -362,10 +354,10 @@ class AttentionExplorer(PlotWidget):
         ids = tokenize(text, self.model.vocab)
         for e in examples:
             tokenize(e, self.model.vocab)  # a bad example fails here, naming it
-        layer = _int("layer", layer, 0, self.model.num_layers - 1)
-        head = _int("head", head, 0, self.model.num_heads - 1)
-        pad = _int("pad", pad, 0, len(ids))
-        self.error, self._quiet = "", False
+        layer = check_int("layer", layer, 0, self.model.num_layers - 1)
+        head = check_int("head", head, 0, self.model.num_heads - 1)
+        pad = check_int("pad", pad, 0, len(ids))
+        self.error = ""
         style = {"description_width": "50px"}
         controls = {
             "text": W.Combobox(value=text, options=list(examples), ensure_option=False, continuous_update=False,
@@ -382,21 +374,16 @@ class AttentionExplorer(PlotWidget):
         super().__init__(controls, figsize=(6.4, 5.2), title=f"Attention explorer: {self.model!r}")
 
     def _changed(self, change) -> None:
-        if self._quiet:
-            return
         if change.owner is self.controls["text"]:  # a new length: the padding slider follows it
             try:
                 n = len(tokenize(change.new, self.model.vocab))
             except ValueError:
                 n = None
             if n is not None:
-                self._quiet = True
-                try:
+                with self.quiet():
                     pad = self.controls["pad"]
                     pad.value = min(pad.value, n)
                     pad.max = n
-                finally:
-                    self._quiet = False
         self.refresh()
 
     # -- drawing -------------------------------------------------------------------------------
@@ -413,10 +400,9 @@ class AttentionExplorer(PlotWidget):
     def update(self):
         try:
             ids = tokenize(self.value("text"), self.model.vocab)
-            pad = _int("pad", int(self.value("pad")), 0, len(ids))
+            pad = check_int("pad", int(self.value("pad")), 0, len(ids))
         except ValueError as e:
-            self.error = str(e)
-            self.status.value = _ERROR.format(html.escape(self.error))
+            self.show_error(str(e))
             return
         self.error = ""
         self.ids, self.tokens = ids, [self.model.vocab[i] for i in ids]

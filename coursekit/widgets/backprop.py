@@ -168,7 +168,6 @@ class BackpropStepper(PlotWidget):
         if expression not in EXPRESSIONS:
             raise ValueError(f"expression must be one of {', '.join(map(repr, EXPRESSIONS))}, "
                              f"got {expression!r}")
-        self._adjusting = False
         self._build(expression)
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
             raise TypeError(f"step must be an int, got {type(step).__name__}")
@@ -198,19 +197,12 @@ class BackpropStepper(PlotWidget):
         self.n_forward, self.n_backward = len(self._forward), len(self._backward)
         self.n_steps = self.n_forward + self.n_backward
 
-    def _changed(self, change) -> None:
-        if not self._adjusting:  # ignore the slider moves `update` itself makes
-            super()._changed(change)
-
     def update(self) -> None:
         if self.value("expression") != self.expression:  # a new graph starts at step 0
             self._build(self.value("expression"))
-            self._adjusting = True
-            try:
+            with self.quiet():  # the slider moves `update` itself makes
                 self.controls["step"].value = 0
                 self.controls["step"].max = self.n_steps
-            finally:
-                self._adjusting = False
         self.step = k = int(self.value("step"))
         valued = self.leaves + self._forward[:min(k, self.n_forward)]
         graded = self._backward[:max(0, k - self.n_forward)]

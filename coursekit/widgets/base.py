@@ -7,10 +7,16 @@ artists), then the figure is re-rendered. Headless use needs no kernel or browse
 
     w = SomeWidget()
     w.controls["scale"].value = 3.0   # -> w.update() ran, w.png / w.status.value are new
+
+A widget that sets its own controls (a preset filling sliders, a slider's range following a text)
+does so inside `with self.quiet():`, then calls `refresh()` once.
 """
 from __future__ import annotations
 
+import html
 import io
+import numbers
+from contextlib import contextmanager
 
 import ipywidgets as W
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,11 +27,14 @@ class PlotWidget:
     """Controls + a matplotlib figure, re-rendered after each `update()`.
 
     Subclasses build `controls` (name -> widget), call `super().__init__(controls, ...)`, draw their
-    artists once in `setup()` and set their data in `update()`.
+    artists once in `setup()` and set their data in `update()`. `lazy`: no first render at
+    construction, the first `refresh()` makes it (a plot fed from outside, e.g. `LiveLossPlot`).
     """
 
+    _quiet_depth = 0  # > 0 inside `quiet()`: control changes are ignored
+
     def __init__(self, controls: dict, *, ncols: int = 1, figsize=(6.0, 4.0), dpi: int = 80,
-                 title: str | None = None):
+                 title: str | None = None, lazy: bool = False):
         self.controls = dict(controls)
         self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.fig)
@@ -40,8 +49,9 @@ class PlotWidget:
         self._widget = None
         self.setup()
         for control in self.controls.values():
-            control.observe(self._changed, names="value")
-        self.refresh()
+            control.observe(self._on_value, names="value")
+        if not lazy:
+            self.refresh()
 
     # -- for subclasses ------------------------------------------------------------------------
     def setup(self) -> None:
@@ -55,29 +65,53 @@ class PlotWidget:
         """The current value of control `name`."""
         return self.controls[name].value
 
+    def layout_controls(self) -> list:
+        """The rows of controls that `widget` shows above the status line: by default one wrapping row."""
+        return [W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))]
+
+    @contextmanager
+    def quiet(self):
+        """A block in which control changes call no `_changed` (no update, no render): for a widget
+        that sets its own controls, which then calls `refresh()` once. Nests; left on exceptions too."""
+        self._quiet_depth += 1
+        try:
+            yield
+        finally:
+            self._quiet_depth -= 1
+
+    def show_error(self, message: str) -> None:
+        """`message` in red on the status line, and as `error` (the plot keeps the last good state)."""
+        self.error = message
+        self.status.value = f"<span style='color:#c00'>{html.escape(message, quote=False)}</span>"
+
     # -- machinery -----------------------------------------------------------------------------
+    def _on_value(self, change) -> None:
+        if not self._quiet_depth:
+            self._changed(change)
+
     def _changed(self, change) -> None:
+        """A control's value changed (outside `quiet()`): by default `refresh()`."""
         self.refresh()
 
     def refresh(self) -> None:
-        """Run `update()` and re-render the figure into the image widget."""
+        """Run `update()`, re-render the figure (`png`, `n_renders`) and `publish()` it."""
         self.update()
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png")
         self.png = buf.getvalue()
-        self.image.value = self.png
         self.n_renders += 1
+        self.publish()
+
+    def publish(self) -> None:
+        """Show the new `png`: by default in the image widget."""
+        self.image.value = self.png
 
     @property
     def widget(self) -> W.VBox:
-        """The whole widget: controls, status line, plot."""
+        """The whole widget: title, `layout_controls()`, status line, plot."""
         if self._widget is None:
-            children = []
-            if self.title:
-                children.append(W.HTML(f"<b>{self.title}</b>"))
-            children += [W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
-                         self.status, self.image]
-            self._widget = W.VBox(children)
+            title = [W.HTML(f"<b>{self.title}</b>")] if self.title else []
+            self._widget = W.VBox([*title, *self.layout_controls(), self.status, self.image])
         return self._widget
 
     def _ipython_display_(self):
@@ -109,3 +143,19 @@ def _close_tree(widget) -> None:
     for child in getattr(widget, "children", ()):
         _close_tree(child)
     widget.close()
+
+
+# -- argument checks shared by the chapters' widgets (ValueError naming the argument) ---------
+
+def check_int(name: str, v, lo: int, hi: int) -> int:
+    """`v` as an int when it is one (not a bool) in [lo, hi]."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not lo <= v <= hi:
+        raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {v!r}")
+    return int(v)
+
+
+def check_number(name: str, v, lo: float, hi: float) -> float:
+    """`v` as a float when it is a real number (not a bool) in [lo, hi]."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not lo <= v <= hi:
+        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
+    return float(v)

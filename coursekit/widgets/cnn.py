@@ -89,8 +89,7 @@ def window_products(image, kernel, i, j, padding=PADDING):
     x, k = _image(image), as_kernel(kernel)
     oh, ow = (cnn.conv_output_size(n, 3, 1, padding) for n in x.shape)
     for name, v, n in (("i", i, oh), ("j", j, ow)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < n:
-            raise ValueError(f"{name} must be an int in [0, {n}) for an output of shape ({oh}, {ow}), got {v!r}")
+        _index(v, n, name, f" for an output of shape ({oh}, {ow})")
     xp = np.pad(x, padding)
     window = xp[i:i + 3, j:j + 3]
     products = window * k
@@ -149,10 +148,11 @@ def _labels(labels, n):
     return y
 
 
-def _index(index, n):
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < n:
-        raise ValueError(f"index must be an int in [0, {n}), got {index!r}")
-    return int(index)
+def _index(v, n, name="index", where=""):
+    """`v` as an int when it is one (not a bool) in [0, n); else ValueError naming `name` (and `where`)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < n:
+        raise ValueError(f"{name} must be an int in [0, {n}){where}, got {v!r}")
+    return int(v)
 
 
 def _annotate(ax, n=3, fontsize=8):
@@ -190,10 +190,7 @@ class ConvExplorer(PlotWidget):
         h, w = self.images.shape[1:]
         n_pos = h * w
         position = n_pos // 2 + w // 2 if position is None else position
-        if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not 0 <= position < n_pos:
-            raise ValueError(f"position must be an int in [0, {n_pos}) (row-major over the {h}x{w} output), "
-                             f"got {position!r}")
-        self._quiet = False
+        position = _index(position, n_pos, "position", f" (row-major over the {h}x{w} output)")
         label = {"description_width": "60px"}
         controls = {"kernel": W.Dropdown(options=[*KERNELS, CUSTOM], value=preset, description="kernel",
                                          layout=W.Layout(width="220px"), style=label)}
@@ -201,7 +198,7 @@ class ConvExplorer(PlotWidget):
             controls[f"k{n}"] = W.FloatText(value=float(v), step=0.1, layout=W.Layout(width="70px"))
         controls["index"] = W.IntSlider(value=index, min=0, max=len(self.images) - 1, description="image",
                                         layout=W.Layout(width="300px"), style=label)
-        controls["position"] = W.IntSlider(value=int(position), min=0, max=n_pos - 1, description="position",
+        controls["position"] = W.IntSlider(value=position, min=0, max=n_pos - 1, description="position",
                                            layout=W.Layout(width="300px"), style=label)
         self.play = self.linked_play(controls["position"], interval=400, description="step through the positions")
         super().__init__(controls, ncols=4, figsize=(12.0, 3.4), title="Convolution explorer (padding 1, stride 1)")
@@ -212,11 +209,8 @@ class ConvExplorer(PlotWidget):
         return np.array([float(self.value(f"k{n}")) for n in range(9)]).reshape(3, 3)
 
     def _changed(self, change) -> None:
-        if self._quiet:
-            return
         owner = change.owner
-        self._quiet = True
-        try:
+        with self.quiet():
             if owner is self.controls["kernel"] and change.new != CUSTOM:  # a preset fills the 9 boxes
                 for n, v in enumerate(KERNELS[change.new].ravel()):
                     self.controls[f"k{n}"].value = float(v)
@@ -224,21 +218,16 @@ class ConvExplorer(PlotWidget):
                 k = self.kernel_values()
                 self.controls["kernel"].value = next(
                     (name for name, v in KERNELS.items() if np.array_equal(v, k)), CUSTOM)
-        finally:
-            self._quiet = False
         self.refresh()
 
-    @property
-    def widget(self) -> W.VBox:
-        """Controls (the 9 kernel values as a 3x3 grid), status line, plot."""
-        if self._widget is None:
-            c = self.controls
-            grid = W.GridBox([c[f"k{n}"] for n in range(9)],
-                             layout=W.Layout(grid_template_columns="repeat(3, 74px)", width="240px"))
-            left = W.VBox([c["kernel"], c["index"], W.HBox([c["position"], self.play])])
-            right = W.VBox([W.HTML("kernel values, row by row:"), grid])
-            self._widget = W.VBox([W.HTML(f"<b>{self.title}</b>"), W.HBox([left, right]), self.status, self.image])
-        return self._widget
+    def layout_controls(self) -> list:
+        """The kernel, image and position on the left, the 9 kernel values as a 3x3 grid on the right."""
+        c = self.controls
+        grid = W.GridBox([c[f"k{n}"] for n in range(9)],
+                         layout=W.Layout(grid_template_columns="repeat(3, 74px)", width="240px"))
+        left = W.VBox([c["kernel"], c["index"], W.HBox([c["position"], self.play])])
+        right = W.VBox([W.HTML("kernel values, row by row:"), grid])
+        return [W.HBox([left, right])]
 
     # -- drawing -------------------------------------------------------------------------------
     def setup(self):

@@ -142,8 +142,19 @@ class LossExplorer(PlotWidget):
             lo, hi = -half, half
         self.x_plot = np.linspace(lo, hi, 801)
         self.curves = {n: loss_and_grad(n, self.x_plot, self.target, self.beta) for n in self.names}
+        self._draw_curves(regression)
+        self._set_limits(lo, hi, regression)
+        self._label(regression)
+        if regression:
+            head = f"ŷ = {y_hat:.2f}, y = {y:.1f}, β = {self.beta:.1f}"
+        else:
+            head = f"z = {z:.1f}, p = sigmoid(z) = {self.p:.4g}, t = {t:.2f}"
+        parts = [f"{LABELS[n]}: <b>{self.losses[n]:.4g}</b> (grad {self.grads[n]:.4g})"
+                 for n in self.names]
+        self.status.value = head + " &nbsp;|&nbsp; " + " &nbsp; ".join(parts)
 
-        ax, ag = self.axes
+    def _draw_curves(self, regression):
+        """The current task's curves and markers (the other task's hidden), the value and target lines."""
         for name in LOSSES:
             on = name in self.names
             for artists in (self.lines, self.grad_lines, self.markers, self.grad_markers):
@@ -160,6 +171,8 @@ class LossExplorer(PlotWidget):
             v.set_xdata([self.target, self.target])
             v.set_visible(regression)
 
+    def _set_limits(self, lo, hi, regression):
+        ax, ag = self.axes
         # y limits: every curve in view, except BCE(sigmoid(z))'s jump to the log clamp at 100
         # (t < 1 and z > ~37, where sigmoid(z) rounds to 1): that line leaves through the top
         top = max(float(self.curves[n][0].max()) for n in self.names if n != "bce_sigmoid")
@@ -173,22 +186,17 @@ class LossExplorer(PlotWidget):
         ag.set_xlim(lo, hi)
         ag.set_ylim(g_lo - pad, g_hi + pad)
 
+    def _label(self, regression):
+        """Axis labels, titles and legends for the current task."""
+        ax, ag = self.axes
         xlabel = "prediction ŷ" if regression else "logit z"
         ax.set_xlabel(xlabel)
         ag.set_xlabel(xlabel)
         if regression:
-            ax.set_title(f"loss vs ŷ (target y = {y:g})", fontsize=10)
+            ax.set_title(f"loss vs ŷ (target y = {self.target:g})", fontsize=10)
             ag.set_title("gradient dL/dŷ", fontsize=10)
         else:
-            ax.set_title(f"loss vs z (target t = {t:g}; p = sigmoid(z))", fontsize=10)
+            ax.set_title(f"loss vs z (target t = {self.target:g}; p = sigmoid(z))", fontsize=10)
             ag.set_title("gradient dL/dz", fontsize=10)
         ax.legend(handles=[self.lines[n] for n in self.names], loc="upper center", fontsize=8)
         ag.legend(handles=[self.grad_lines[n] for n in self.names], loc="best", fontsize=8)
-
-        if regression:
-            head = f"ŷ = {y_hat:.2f}, y = {y:.1f}, β = {self.beta:.1f}"
-        else:
-            head = f"z = {z:.1f}, p = sigmoid(z) = {self.p:.4g}, t = {t:.2f}"
-        parts = [f"{LABELS[n]}: <b>{self.losses[n]:.4g}</b> (grad {self.grads[n]:.4g})"
-                 for n in self.names]
-        self.status.value = head + " &nbsp;|&nbsp; " + " &nbsp; ".join(parts)

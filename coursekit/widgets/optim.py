@@ -1,14 +1,11 @@
 """Chapter 05: an optimiser race on 2-D loss surfaces, and a live loss plot for training loops."""
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as W
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ..reference import optim as O
 from .base import PlotWidget
@@ -109,7 +106,7 @@ class OptimizerRace(PlotWidget):
         if surface not in SURFACES:
             raise ValueError(f"surface must be one of {', '.join(SURFACES)}, got {surface!r}")
         s = SURFACES[surface]
-        self._drawn_surface, self._quiet = None, False
+        self._drawn_surface = None
         wide = W.Layout(width="330px")
         controls = {
             "surface": W.Dropdown(options=list(SURFACES), value=surface, description="surface",
@@ -130,16 +127,11 @@ class OptimizerRace(PlotWidget):
         super().__init__(controls, ncols=2, figsize=(10.0, 4.2), title="Optimiser race")
 
     def _changed(self, change) -> None:
-        if self._quiet:
-            return
         if change.owner is self.controls["surface"]:  # new surface: its default settings, one render
             s = SURFACES[change.new]
-            self._quiet = True
-            try:
+            with self.quiet():
                 for name in ("lr", "lr_adaptive", "momentum", "steps"):
                     self.controls[name].value = getattr(s, name)
-            finally:
-                self._quiet = False
         self.refresh()
 
     def setup(self):
@@ -199,7 +191,7 @@ class OptimizerRace(PlotWidget):
         self.status.value = "final f: " + " &nbsp; ".join(parts)
 
 
-class LiveLossPlot:
+class LiveLossPlot(PlotWidget):
     """Loss and accuracy curves that redraw in place while a model trains.
 
         plot = LiveLossPlot()
@@ -207,43 +199,48 @@ class LiveLossPlot:
 
     In a notebook the figure is ONE output that is updated (and stays as a PNG in the saved
     notebook); elsewhere it only renders (`png`). `every`: redraw every that many epochs (and at
-    the last, `epochs`, when given).
+    the last, `epochs`, when given). A `PlotWidget` without controls: nothing is rendered before
+    the first drawn epoch. State after each drawn epoch: `epoch`, `hist`, `lines` (key -> Line2D).
     """
+
+    KEYS = {"train_loss": "C0-", "test_loss": "C1-", "train_acc": "C0-", "test_acc": "C1-"}
 
     def __init__(self, title="training", every=1, epochs=None, figsize=(8.0, 3.0), dpi=80):
         self.every, self.epochs = every, epochs
-        self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-        FigureCanvasAgg(self.fig)
-        self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
-        self.fig.suptitle(title, fontsize=10)
-        self.lines = {}
-        for ax, key, style in [(self.ax_loss, "train_loss", "C0-"), (self.ax_loss, "test_loss", "C1-"),
-                               (self.ax_acc, "train_acc", "C0-"), (self.ax_acc, "test_acc", "C1-")]:
-            (self.lines[key],) = ax.plot([], [], style, label=key.split("_")[0])
-        self.ax_loss.set(xlabel="epoch", ylabel="cross-entropy", yscale="log")
-        self.ax_acc.set(xlabel="epoch", ylabel="accuracy")
-        for ax in (self.ax_loss, self.ax_acc):
-            ax.legend(fontsize=8)
-            ax.grid(alpha=0.3)
-        self.png, self.n_renders, self._handle = b"", 0, None
+        self.epoch, self.hist, self._handle = None, None, None
+        super().__init__({}, ncols=2, figsize=figsize, dpi=dpi, title=title, lazy=True)
 
     def __call__(self, epoch, hist):
         if epoch % self.every and epoch != self.epochs:
             return
+        self.epoch, self.hist = epoch, hist
+        self.refresh()
+
+    def setup(self):
+        self.ax_loss, self.ax_acc = self.axes
+        self.fig.suptitle(self.title, fontsize=10)
+        self.lines = {}
+        for key, style in self.KEYS.items():
+            ax = self.ax_loss if key.endswith("_loss") else self.ax_acc
+            (self.lines[key],) = ax.plot([], [], style, label=key.split("_")[0])
+        self.ax_loss.set(xlabel="epoch", ylabel="cross-entropy", yscale="log")
+        self.ax_acc.set(xlabel="epoch", ylabel="accuracy")
+        for ax in self.axes:
+            ax.legend(fontsize=8)
+            ax.grid(alpha=0.3)
+
+    def update(self):
+        hist = self.hist
         for key, line in self.lines.items():
             line.set_data(hist["epoch"][: len(hist[key])], hist[key])
-        for ax in (self.ax_loss, self.ax_acc):
+        for ax in self.axes:
             ax.relim()
             ax.autoscale_view()
-        self.ax_acc.set_title(f"epoch {epoch}: " + ", ".join(
+        self.ax_acc.set_title(f"epoch {self.epoch}: " + ", ".join(
             f"{k} {hist[k][-1]:.3f}" for k in ("train_acc", "test_acc") if hist[k]), fontsize=9)
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png")
-        self.png = buf.getvalue()
-        self.n_renders += 1
-        self._show()
 
-    def _show(self):
+    def publish(self):
+        """In a notebook: the first drawn epoch displays the PNG, later ones update that output."""
         try:
             from IPython import get_ipython
             from IPython.display import Image, display
@@ -255,3 +252,9 @@ class LiveLossPlot:
             self._handle = display(Image(data=self.png), display_id=True)
         else:
             self._handle.update(Image(data=self.png))
+
+    def _ipython_display_(self):
+        """`plot` as a cell's last expression: the curves so far, the output later epochs update."""
+        from IPython.display import Image, display
+
+        self._handle = display(Image(data=self.png) if self.png else repr(self), display_id=True)

@@ -9,7 +9,6 @@ below compute everything that is drawn, with the reference ops of `coursekit.ref
 """
 from __future__ import annotations
 
-import html
 import numbers
 
 import ipywidgets as W
@@ -19,7 +18,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from ..reference import rnn
 from ..reference.activations import sigmoid_forward
-from .base import PlotWidget
+from .base import PlotWidget, check_int, check_number
 
 VOCAB = tuple(" abcdefghijklmnopqrstuvwxyz.,!?'")  # the characters of UnrolledRNN's toy RNN
 PRINTABLE = ("\n", *map(chr, range(32, 127)))  # LSTMGates' default vocabulary: newline + printable ASCII
@@ -30,7 +29,6 @@ MAX_GATES = 60  # characters LSTMGates draws
 GATE_ROWS = ("i", "f", "g", "o", "c", "h")
 GATE_NAMES = {"i": "input gate i = σ(·)", "f": "forget gate f = σ(·)", "g": "candidate g = tanh(·)",
               "o": "output gate o = σ(·)", "c": "cell state c", "h": "hidden state h = o·tanh(c)"}
-_ERROR = "<span style='color:#c00'>{}</span>"
 
 
 # ------------------------------------------------------------------ pure helpers
@@ -73,18 +71,6 @@ def orthogonal(n, rng) -> np.ndarray:
     """A random (n, n) orthogonal matrix (QR of a Gaussian one, signs fixed): every singular value is 1."""
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     return q * np.sign(np.diag(r))
-
-
-def _number(name, v, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not lo <= v <= hi:
-        raise ValueError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
-    return float(v)
-
-
-def _int(name, v, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not lo <= v <= hi:
-        raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {v!r}")
-    return int(v)
 
 
 def toy_rnn(vocab_size, hidden_size=8, scale=1.0, seed=0):
@@ -137,8 +123,8 @@ def gradient_norms(kind, scale, length=40, *, hidden_size=32, input_size=8, batc
     """
     if kind not in ("rnn", "lstm"):
         raise ValueError(f"kind must be 'rnn' or 'lstm', got {kind!r}")
-    length = _int("length", length, 1, 10_000)
-    scale = _number("scale", scale, 0.0, 1e3)
+    length = check_int("length", length, 1, 10_000)
+    scale = check_number("scale", scale, 0.0, 1e3)
     rng = np.random.default_rng(seed)
     weights = gradient_flow_weights(kind, input_size, hidden_size, scale, forget_bias, rng)
     x = rng.standard_normal((batch, length, input_size))
@@ -240,11 +226,11 @@ class UnrolledRNN(PlotWidget):
 
     def __init__(self, text="hello world", step=None, hidden_size=8, scale=1.0, seed=0):
         idx = as_indices(text, VOCAB, "text", MAX_UNROLLED)
-        self.hidden_size = _int("hidden_size", hidden_size, 1, 32)
-        scale = _number("scale", scale, 0.0, 2.0)
-        seed = _int("seed", seed, 0, 99)
-        step = len(idx) - 1 if step is None else _int("step", step, 0, len(idx) - 1)
-        self._quiet, self.error, self._text = False, None, text
+        self.hidden_size = check_int("hidden_size", hidden_size, 1, 32)
+        scale = check_number("scale", scale, 0.0, 2.0)
+        seed = check_int("seed", seed, 0, 99)
+        step = len(idx) - 1 if step is None else check_int("step", step, 0, len(idx) - 1)
+        self.error, self._text = None, text
         label = {"description_width": "50px"}
         controls = {
             "preset": W.Dropdown(options=[*PRESETS, CUSTOM], value=text if text in PRESETS else CUSTOM,
@@ -263,8 +249,6 @@ class UnrolledRNN(PlotWidget):
 
     # -- controls ------------------------------------------------------------------------------
     def _changed(self, change) -> None:
-        if self._quiet:
-            return
         owner = change.owner
         if owner is self.controls["preset"]:
             if change.new != CUSTOM:
@@ -279,13 +263,11 @@ class UnrolledRNN(PlotWidget):
         try:
             idx = as_indices(text, VOCAB, "text", MAX_UNROLLED)
         except (TypeError, ValueError) as err:  # keep showing the last good string
-            self.error = str(err)
-            self.status.value = _ERROR.format(html.escape(self.error, quote=False))
+            self.show_error(str(err))
             return
         self.error, self._text = None, text
         last = len(idx) - 1
-        self._quiet = True
-        try:
+        with self.quiet():
             c = self.controls
             c["text"].value = text
             c["preset"].value = text if text in PRESETS else CUSTOM
@@ -294,18 +276,12 @@ class UnrolledRNN(PlotWidget):
                 self.play.value = min(self.play.value, last)
             c["step"].max = self.play.max = last
             c["step"].value = last  # a new string: show all of it
-        finally:
-            self._quiet = False
         self.refresh()
 
-    @property
-    def widget(self) -> W.VBox:
-        """Controls (the ▶ button beside the step slider), status line, plot."""
-        if self._widget is None:
-            c = self.controls
-            rows = [W.HBox([c["preset"], c["text"]]), W.HBox([c["step"], self.play]), W.HBox([c["scale"], c["seed"]])]
-            self._widget = W.VBox([W.HTML(f"<b>{self.title}</b>"), *rows, self.status, self.image])
-        return self._widget
+    def layout_controls(self) -> list:
+        """Three rows of controls, the ▶ button beside the step slider."""
+        c = self.controls
+        return [W.HBox([c["preset"], c["text"]]), W.HBox([c["step"], self.play]), W.HBox([c["scale"], c["seed"]])]
 
     # -- drawing -------------------------------------------------------------------------------
     def setup(self):
@@ -395,16 +371,16 @@ class GradientFlow(PlotWidget):
     """
 
     def __init__(self, scale=1.0, length=40, forget_bias=1.0, hidden_size=32, seed=0):
-        self.hidden_size = _int("hidden_size", hidden_size, 1, 256)
-        self.seed = _int("seed", seed, 0, 2**31)
+        self.hidden_size = check_int("hidden_size", hidden_size, 1, 256)
+        self.seed = check_int("seed", seed, 0, 2**31)
         label = {"description_width": "85px"}
         wide = W.Layout(width="330px")
         controls = {
-            "scale": W.FloatSlider(value=_number("scale", scale, 0.1, 4.0), min=0.1, max=4.0, step=0.05,
+            "scale": W.FloatSlider(value=check_number("scale", scale, 0.1, 4.0), min=0.1, max=4.0, step=0.05,
                                    description="‖W_hh‖", layout=wide, style=label),
-            "length": W.IntSlider(value=_int("length", length, 2, 100), min=2, max=100, description="length T",
+            "length": W.IntSlider(value=check_int("length", length, 2, 100), min=2, max=100, description="length T",
                                   layout=wide, style=label),
-            "forget_bias": W.FloatSlider(value=_number("forget_bias", forget_bias, -3.0, 5.0), min=-3.0, max=5.0,
+            "forget_bias": W.FloatSlider(value=check_number("forget_bias", forget_bias, -3.0, 5.0), min=-3.0, max=5.0,
                                          step=0.25, description="forget bias", layout=wide, style=label),
         }
         super().__init__(controls, figsize=(8.5, 4.2), title="Gradient flow back through time")
@@ -484,7 +460,7 @@ class LSTMGates(PlotWidget):
         self.n_hidden = self.params[2].shape[1]
         as_indices(text, self.vocab, "text", MAX_GATES)
         units = (0, min(16, self.n_hidden) - 1) if units is None else self._units(units)
-        self._quiet, self.error = False, None
+        self.error = None
         controls = {
             "text": W.Text(value=text, description="text", continuous_update=False, layout=W.Layout(width="520px"),
                            style={"description_width": "40px"}),
@@ -505,14 +481,11 @@ class LSTMGates(PlotWidget):
         return lo, hi
 
     def _changed(self, change) -> None:
-        if self._quiet:
-            return
         if change.owner is self.controls["text"]:
             try:
                 as_indices(change.new, self.vocab, "text", MAX_GATES)
             except (TypeError, ValueError) as err:
-                self.error = str(err)
-                self.status.value = _ERROR.format(html.escape(self.error, quote=False))
+                self.show_error(str(err))
                 return
         self.error = None
         self.refresh()
