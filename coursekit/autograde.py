@@ -11,8 +11,7 @@ How it works:
   by ONE `nbgrader autograde` process (a kernel start per student, not an nbgrader start), run in
   its own session with a watchdog and a memory limit (`memory_limit` bytes of data memory for
   nbgrader and every process it starts). Its kernels are forked from a process that imported
-  the course's modules once (`coursekit.warmkernel`): 0.9 s a student of 03_losses instead of
-  2.5 s. The course's nbgrader_config.py adds the sandboxed re-run
+  the course's modules once (`coursekit.warmkernel`). The course's nbgrader_config.py adds the sandboxed re-run
   (`coursekit.nbgrader_ext.Regrade`). With `workers` or `scheduler`, groups of students are
   graded the same way on Dask workers (`coursekit.parallel`).
 * A student whose grading fails is recorded with 0 for every grade cell and the reason (the
@@ -533,7 +532,7 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
     `student_timeout` seconds is killed with the run, and reported failed. Each process of the run
     (nbgrader, the kernels, the sandboxes) may use at most `memory_limit` bytes of data memory.
     With `warm_kernels`, kernels are forked from a process that imported the course's modules once
-    (`coursekit.warmkernel`): about 1.5 s less per student.
+    (`coursekit.warmkernel`).
     """
     everyone = course.submitted_students(assignment)
     exclude = [s for s in everyone if s not in students]

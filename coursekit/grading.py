@@ -351,7 +351,7 @@ def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden
         except _TrainingFailed as e:
             runs[who] = None
             problem = f"{name} failed during training: {e}"
-    hyper = _fmt_hyper(spec.train_hyper)
+    hyper = ops.fmt_hyper(spec.train_hyper, sep=", ")
     if not quiet:
         lines = [f"train_check {name}: MLP 64-128-64-10 on digits, {epochs} epochs, {hyper}, target {target:.0%}",
                  "  epoch  reference  yours"]
@@ -369,8 +369,6 @@ def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden
     return CheckResult(name, True, [])
 
 
-def _fmt_hyper(hyper):
-    return ", ".join(f"{k}={v}" for k, v in hyper.items())
 
 
 # ---------------------------------------------------------------------------- the autograder's re-run

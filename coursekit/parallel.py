@@ -5,7 +5,7 @@
     autograde(Course.find(), "03_losses", scheduler="tcp://10.0.0.5:8786")  # machines of a cluster
 
 The pending students are cut into groups, one or two per worker (`groups_of`), and each group is
-one Dask task (a task costs about 4 s of start-up: nbgrader, its imports, the warm-kernel zygote). A task grades its
+one Dask task (a task pays a start-up: nbgrader, its imports, the warm-kernel zygote). A task grades its
 group in a scratch course of its own on the worker: the course's nbgrader_config.py and the
 assignment's sources, a SQLite snapshot of the gradebook's instructor tables (assignment,
 notebooks, cells) and the submissions, all shipped as bytes, so a worker needs the same Python
@@ -37,7 +37,7 @@ from .autograde import CONFIG, Course, CourseError, RunResult, grade_pending
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
 INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
                      "solution_cells", "task_cells")
-# A task costs ~4 s of start-up (nbgrader, its imports, the zygote): one group per worker, or two
+# A task pays a start-up (nbgrader, its imports, the zygote): one group per worker, or two
 # (better balance when a slow submission lands in one) once a group still holds >= 8 students.
 GROUPS_PER_WORKER, MIN_GROUP_FOR_TWO = 2, 8
 

@@ -1,9 +1,9 @@
 """Warm kernels for autograding: each kernel is forked from a process that imported the course's
 heavy modules once, instead of a new interpreter importing them again for every submission.
 
-A submission's kernel costs about 1.9 s before its tests run (the interpreter, ipykernel,
-numpy, torch, coursekit, and what ipykernel and autograd import on first use); forked, about
-0.4 s, most of it jupyter_client waiting for the new kernel's iopub to fall quiet.
+A new kernel pays for the interpreter, ipykernel, numpy, torch, coursekit and what ipykernel and
+autograd import on first use before its tests run; a forked one pays for none of it (`make bench`
+measures both).
 `coursekit autograde` turns it on for its nbgrader runs
 (`--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager`); stock
 `nbgrader autograde` on the same course keeps ordinary kernels, and the tests check both give the
@@ -157,9 +157,9 @@ def _is_ipykernel_here(cmd: list) -> bool:
 class WarmKernelClient(AsyncKernelClient):
     """nbclient's kernel client, ready sooner. jupyter_client asks for kernel_info until a reply
     comes with a message on IOPub (whose subscription connects late), waiting 200 ms for it each
-    time, then waits for 200 ms of quiet on IOPub: most of a forked kernel's start. Here the waits
-    are 20 and 10 ms. Start-up messages left over are harmless: nbclient matches every message to
-    the request it sent."""
+    time, then waits for 200 ms of quiet on IOPub, which dominates a forked kernel's start. Here
+    those waits are 20 and 10 ms (settings, not measurements). Start-up messages left over are
+    harmless: nbclient matches every message to the request it sent."""
 
     async def wait_for_ready(self, timeout=None):
         deadline = time.monotonic() + (60.0 if timeout is None else timeout)
