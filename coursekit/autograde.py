@@ -34,6 +34,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -522,46 +523,81 @@ def execute_timeout(course: Course) -> float | None:
 MEMORY_LIMIT = 2 * 2**30  # bytes of data memory per grading process (nbgrader, kernel, sandbox)
 
 
-def grade_students(course: Course, assignment: str, students: list, *, force: bool = False,
-                   student_timeout: float = 600.0, deadline: float | None = None,
-                   log_path=None, memory_limit: int | None = MEMORY_LIMIT, warm_kernels: bool = True) -> BatchResult:
+@dataclass(frozen=True)
+class Options:
+    """How a run grades (the `coursekit autograde` options), passed whole to every step.
+
+    force: grade everyone again; retry_failed: also students whose failure is recorded;
+    student_timeout: seconds one student may take (the whole process tree is then killed);
+    timeout: seconds the whole run may take (None: no limit); memory_limit: bytes of data memory
+    per grading process (None: none); warm_kernels: fork kernels from a process with the imports
+    done; workers / scheduler: grade on a local Dask cluster of that many workers, or on the
+    cluster at that address; isolation: where student code runs (`coursekit.isolation.Isolation`;
+    None: the strongest this machine allows)."""
+
+    force: bool = False
+    retry_failed: bool = False
+    student_timeout: float = 600.0
+    timeout: float | None = None
+    memory_limit: int | None = MEMORY_LIMIT
+    warm_kernels: bool = True
+    workers: int = 0
+    scheduler: str | None = None
+    isolation: object = None
+
+
+def _nbgrader_args(course: Course, assignment: str, students: list, opts: Options) -> list:
+    """`nbgrader autograde` for `students` only, with coursekit's kernels: forked warm, and in the
+    sandbox when isolated (`coursekit.isolation`); "cold" ones import everything themselves."""
+    from .isolation import ENV as ISOLATION
+    from .isolation import parse
+
+    exclude = [s for s in course.submitted_students(assignment) if s not in students]
+    args = ["autograde", assignment, "--log-level=INFO"]
+    if exclude:
+        args.append("--CourseDirectory.student_id_exclude=" + ",".join(exclude))
+    if opts.force:
+        args.append("--force")
+    isolated = ISOLATION in course.environ and parse(course.environ[ISOLATION]).active
+    if opts.warm_kernels or isolated:
+        args.append("--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager")
+    if not opts.warm_kernels and isolated:
+        args.append("--WarmKernelManager.warm=False")
+    return args
+
+
+def grade_students(course: Course, assignment: str, students: list, opts: Options, *,
+                   deadline: float | None = None, log_path=None) -> BatchResult:
     """The per-student step: one `nbgrader autograde` process for `students` (others excluded).
 
     Returns who got a grade, who failed and why, and who was not reached (the watchdog killed the
     run, or the deadline, a time.monotonic() value, passed). A student taking longer than
-    `student_timeout` seconds is killed with the run, and reported failed. Each process of the run
-    (nbgrader, the kernels, the sandboxes) may use at most `memory_limit` bytes of data memory.
-    With `warm_kernels`, kernels are forked from a process that imported the course's modules once
-    (`coursekit.warmkernel`).
+    `opts.student_timeout` seconds is killed with the run, and reported failed. Each process of
+    the run (nbgrader, the kernels, the sandboxes) may use at most `opts.memory_limit` bytes of
+    data memory.
     """
-    everyone = course.submitted_students(assignment)
-    exclude = [s for s in everyone if s not in students]
-    args = ["autograde", assignment, "--log-level=INFO"]
-    if exclude:
-        args.append("--CourseDirectory.student_id_exclude=" + ",".join(exclude))
-    if force:
-        args.append("--force")
-    # kernels come from coursekit's manager: forked warm, and in the sandbox when isolated
-    # (`coursekit.isolation`); "cold" ones import everything themselves, as a new interpreter does
-    from .isolation import ENV as ISOLATION
-    from .isolation import parse
-
-    isolated = ISOLATION in course.environ and parse(course.environ[ISOLATION]).active
-    if warm_kernels or isolated:
-        args.append("--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager")
-    if not warm_kernels and isolated:
-        args.append("--WarmKernelManager.warm=False")
     watch = _LogWatch(course, assignment)
 
     def watchdog():
         if deadline is not None and time.monotonic() > deadline:
             return "deadline"
-        if watch.current and time.monotonic() - watch.since > student_timeout:
+        if watch.current and time.monotonic() - watch.since > opts.student_timeout:
             return "student"
         return ""
 
-    run = run_watched(course.nbgrader_cmd(*args), cwd=course.root, env=course.env(), on_line=watch,
-                      watchdog=watchdog, log_path=log_path, memory_limit=memory_limit)
+    run = run_watched(course.nbgrader_cmd(*_nbgrader_args(course, assignment, students, opts)), cwd=course.root,
+                      env=course.env(), on_line=watch, watchdog=watchdog, log_path=log_path,
+                      memory_limit=opts.memory_limit)
+    batch = _sort_out(course, assignment, students, run, watch, opts.student_timeout)
+    for s, tried in watch.audit.items():  # read by the integrity report (coursekit.integrity)
+        dest = course.root / "autograded" / s / assignment
+        if dest.is_dir():
+            (dest / SANDBOX_LOG).write_text(json.dumps(tried, indent=1))
+    return batch
+
+
+def _sort_out(course, assignment, students, run, watch, student_timeout) -> BatchResult:
+    """After an nbgrader run: who was graded, who failed by their own doing, who met a grader fault."""
     notebooks = course.notebooks(assignment)
     graded, failed, faults = [], {}, {}
     ex_timeout = execute_timeout(course)
@@ -585,37 +621,29 @@ def grade_students(course: Course, assignment: str, students: list, *, force: bo
         else:
             faults[s] = explain("", ex_timeout).reason
     not_started = [s for s in students if s not in graded and s not in failed and s not in faults]
-    for s, tried in watch.audit.items():  # read by the integrity report (coursekit.integrity)
-        dest = course.root / "autograded" / s / assignment
-        if dest.is_dir():
-            (dest / SANDBOX_LOG).write_text(json.dumps(tried, indent=1))
     return BatchResult(graded, failed, not_started, run.lines, faults, watch.fallback)
 
 
 SANDBOX_LOG = "coursekit-sandbox.json"  # in a student's autograded folder: what their code tried outside the sandbox
 
 
-def grade_pending(course: Course, assignment: str, pending: list, *, force: bool = False,
-                  student_timeout: float = 600.0, deadline: float | None = None, timeout: float | None = None,
-                  log_path=None, memory_limit: int | None = MEMORY_LIMIT, warm_kernels: bool = True,
-                  say=None) -> RunResult:
+def grade_pending(course: Course, assignment: str, pending: list, opts: Options, *, deadline: float | None = None,
+                  log_path=None, say=None) -> RunResult:
     """Grade `pending` students one nbgrader run after another until each has a grade, a recorded
     failure of their submission (0 for every grade cell and the reason) or a grader fault (nothing
     recorded: not reached in the run's time limit, nbgrader unable to start, ...)."""
     say = say or (lambda msg: None)
     result = RunResult()
     while pending:
-        batch = grade_students(course, assignment, pending, force=force, student_timeout=student_timeout,
-                               deadline=deadline, log_path=log_path, memory_limit=memory_limit,
-                               warm_kernels=warm_kernels)
+        batch = grade_students(course, assignment, pending, opts, deadline=deadline, log_path=log_path)
         result.graded.update(batch.graded)
-        if batch.fallback and warm_kernels:
+        if batch.fallback and opts.warm_kernels:
             say(f"  warning: {batch.fallback}")
-            warm_kernels = False  # the next nbgrader runs start plain kernels at once
+            opts = dataclasses.replace(opts, warm_kernels=False)  # the next nbgrader runs start plain kernels at once
         faults = dict(batch.faults)
         stop = False
         if deadline is not None and time.monotonic() > deadline:
-            faults.update({s: f"not reached within the autograde run's time limit ({timeout:g} s)"
+            faults.update({s: f"not reached within the autograde run's time limit ({opts.timeout:g} s)"
                            for s in batch.not_started})
             stop = True
         elif pending == batch.not_started:  # no progress at all: do not loop forever
@@ -634,42 +662,35 @@ def grade_pending(course: Course, assignment: str, pending: list, *, force: bool
     return result
 
 
-def autograde(course: Course, assignment: str, *, students=None, force: bool = False,
-              retry_failed: bool = False, student_timeout: float = 600.0, timeout: float | None = None,
-              memory_limit: int | None = MEMORY_LIMIT, warm_kernels: bool = True, workers: int = 0,
-              scheduler: str | None = None, isolation=None, progress=None) -> list:
+def autograde(course: Course, assignment: str, opts: Options = Options(), *, students=None,
+              progress=None) -> list:
     """Autograde every submitted student (or `students`) of `assignment`; never lose a grade.
 
-    Student code runs in `isolation` (a `coursekit.isolation.Isolation`; default: the strongest
-    this machine allows, CourseError when there is none: pass `isolation.NONE` to grade anyway).
-
     Students graded before are skipped, and so are failures recorded for the same submission
-    (unless `retry_failed`); `force` grades everyone again. Returns one Outcome per student
-    (graded ones with their scores, failed ones with 0 and the reason, "ungraded" ones with the
-    grader fault that stopped them) and writes the report. `timeout` bounds the whole run
-    (seconds); students not reached by then stay ungraded. With `workers` (a local Dask cluster of
-    that many workers) or `scheduler` (the address of a Dask scheduler), submissions are graded in
-    parallel (`coursekit.parallel`). PyTorch's expected answers are computed once for the run
-    (`coursekit.expectations`). Raises GraderFault when the gradebook cannot be reached mid-run.
+    (unless `opts.retry_failed`); `opts.force` grades everyone again. Returns one Outcome per
+    student (graded ones with their scores, failed ones with 0 and the reason, "ungraded" ones with
+    the grader fault that stopped them) and writes the report. Student code runs in
+    `opts.isolation` (default: the strongest this machine allows; CourseError when there is none:
+    pass `isolation.NONE` to grade anyway). With `opts.workers` or `opts.scheduler`, submissions
+    are graded in parallel on Dask (`coursekit.parallel`). PyTorch's expected answers are computed
+    once for the run (`coursekit.expectations`). Raises GraderFault when the gradebook cannot be
+    reached mid-run.
     """
     from sqlalchemy.exc import DBAPIError
 
     from . import isolation as iso
 
-    if isolation is None:
+    if opts.isolation is None:
         try:
-            isolation = iso.detect()
+            opts = dataclasses.replace(opts, isolation=iso.detect())
         except iso.IsolationUnavailable as e:
             raise CourseError(f"student code cannot be isolated on this machine: {e}; to grade anyway with the "
                               "course readable to submissions, pass --unsafe-same-user") from None
-    course.environ[iso.ENV] = isolation.to_env()
-    if progress:
-        progress(f"student code runs in: {isolation.describe()}")
+    course.environ[iso.ENV] = opts.isolation.to_env()
+    say = progress or (lambda msg: None)
+    say(f"student code runs in: {opts.isolation.describe()}")
     try:
-        return _autograde(course, assignment, students=students, force=force, retry_failed=retry_failed,
-                          student_timeout=student_timeout, timeout=timeout, memory_limit=memory_limit,
-                          warm_kernels=warm_kernels, workers=workers, scheduler=scheduler,
-                          say=progress or (lambda msg: None))
+        return _autograde(course, assignment, opts, students, say)
     except DBAPIError as e:
         first = str(e.orig if getattr(e, "orig", None) is not None else e).strip().splitlines()[0][:300]
         raise GraderFault(f"the gradebook could not be reached during the run ({type(e).__name__}: {first}); "
@@ -677,42 +698,43 @@ def autograde(course: Course, assignment: str, *, students=None, force: bool = F
                           f"run `coursekit autograde {assignment}` again, it grades exactly those") from None
 
 
-def _autograde(course, assignment, *, students, force, retry_failed, student_timeout, timeout, memory_limit,
-               warm_kernels, workers, scheduler, say) -> list:
+def _pending(course: Course, assignment: str, wanted: list, notebooks: list, opts: Options) -> list:
+    """Who of `wanted` this run grades; partial folders of an interrupted run are cleared."""
+    pending = []
+    for s in wanted:
+        status = student_status(course, assignment, s, notebooks)
+        if opts.force or status == "pending" or (opts.retry_failed and status == "failed"):
+            pending.append(s)
+            partial = course.root / "autograded" / s / assignment
+            if not opts.force and partial.exists():  # left by an interrupted run: nbgrader would skip it
+                shutil.rmtree(partial, ignore_errors=True)
+    return pending
+
+
+def _autograde(course, assignment, opts: Options, students, say) -> list:
     notebooks = course.notebooks(assignment)  # raises CourseError when not released
     submitted = course.submitted_students(assignment)
-    if students:
-        unknown = [s for s in students if s not in submitted]
-        if unknown:
-            raise CourseError(f"no submission of {assignment} for {', '.join(unknown)} in "
-                              f"{course.root / 'submitted'}")
+    unknown = [s for s in students or [] if s not in submitted]
+    if unknown:
+        raise CourseError(f"no submission of {assignment} for {', '.join(unknown)} in {course.root / 'submitted'}")
     wanted = list(students) if students else submitted
     reports = course.reports_dir()
     log_path = reports / f"{assignment}.log"
     log_path.write_text("")
-    deadline = time.monotonic() + timeout if timeout else None
-
-    pending = []
-    for s in wanted:
-        status = student_status(course, assignment, s, notebooks)
-        if force or status == "pending" or (retry_failed and status == "failed"):
-            pending.append(s)
-            partial = course.root / "autograded" / s / assignment
-            if not force and partial.exists():  # left by an interrupted run: nbgrader would skip it
-                shutil.rmtree(partial, ignore_errors=True)
+    deadline = time.monotonic() + opts.timeout if opts.timeout else None
+    pending = _pending(course, assignment, wanted, notebooks, opts)
     say(f"{assignment}: {len(wanted)} submission(s), {len(pending)} to grade")
-    options = dict(student_timeout=student_timeout, deadline=deadline, timeout=timeout, log_path=log_path,
-                   memory_limit=memory_limit, warm_kernels=warm_kernels, say=say)
     result = RunResult()
     if pending:
         with expectations_for(course, assignment, notebooks):
-            if workers or scheduler:
+            if opts.workers or opts.scheduler:
                 from .parallel import grade_pending_parallel
 
-                result = grade_pending_parallel(course, assignment, pending, workers=workers,
-                                                scheduler=scheduler, **options)
+                result = grade_pending_parallel(course, assignment, pending, opts, deadline=deadline,
+                                                log_path=log_path, say=say)
             else:
-                result = grade_pending(course, assignment, pending, force=force, **options)
+                result = grade_pending(course, assignment, pending, opts, deadline=deadline, log_path=log_path,
+                                       say=say)
     by_student = {o.student: o for o in write_report(course, assignment, result.faults)}
     outcomes = [by_student[s] for s in wanted]
     for o in outcomes:

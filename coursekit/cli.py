@@ -20,7 +20,7 @@ import re
 import sys
 import time
 
-from .autograde import Course, CourseError, GraderFault, autograde
+from .autograde import Course, CourseError, GraderFault, Options, autograde
 from .isolation import NONE
 
 
@@ -110,13 +110,11 @@ def cmd_autograde(course: Course, args) -> int:
         raise CourseError(f"--workers must be 0 (sequential) or more, not {args.workers}")
     if args.memory_limit < 0:
         raise CourseError(f"--memory-limit must be 0 (none) or more GB, not {args.memory_limit:g}")
-    outcomes = autograde(course, args.assignment, students=args.student, force=args.force,
-                         retry_failed=args.retry_failed,
-                         student_timeout=args.student_timeout, timeout=args.timeout,
-                         memory_limit=int(args.memory_limit * 2**30) or None,
-                         warm_kernels=not args.cold_kernels, workers=args.workers, scheduler=args.scheduler,
-                         isolation=NONE if args.unsafe_same_user else None,
-                         progress=lambda m: print(m, flush=True))
+    opts = Options(force=args.force, retry_failed=args.retry_failed, student_timeout=args.student_timeout,
+                   timeout=args.timeout, memory_limit=int(args.memory_limit * 2**30) or None,
+                   warm_kernels=not args.cold_kernels, workers=args.workers, scheduler=args.scheduler,
+                   isolation=NONE if args.unsafe_same_user else None)
+    outcomes = autograde(course, args.assignment, opts, students=args.student, progress=lambda m: print(m, flush=True))
     width = max(len(o.student) for o in outcomes)
     for o in outcomes:
         line = f"  {o.student:<{width}}  {o.score:g}/{o.max_score:g}"
@@ -160,16 +158,41 @@ def cmd_export(course: Course, args) -> int:
     return 0
 
 
-def cmd_doctor(course_arg, args) -> int:
-    problems = []
+class _Findings:
+    """What `coursekit doctor` prints: ok lines, and problems that make it exit 1."""
 
-    def ok(msg):
+    def __init__(self):
+        self.problems = []
+
+    def ok(self, msg):
         print(f"  ok    {msg}")
 
-    def bad(msg):
-        problems.append(msg)
+    def bad(self, msg):
+        self.problems.append(msg)
         print(f"  FAIL  {msg}")
 
+
+def cmd_doctor(course_arg, args) -> int:
+    found = _Findings()
+    _doctor_versions(found)
+    _doctor_extensions(found)
+    print("course folder")
+    try:
+        course = course_arg if course_arg is not None else Course.find()
+    except CourseError as e:
+        found.bad(str(e))
+        course = None
+    if course is not None:
+        _doctor_course(found, course)
+    _doctor_device(found)
+    if found.problems:
+        print(f"{len(found.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print("all good")
+    return 0
+
+
+def _doctor_versions(found: _Findings) -> None:
     from importlib import metadata
 
     print("versions")
@@ -179,16 +202,18 @@ def cmd_doctor(course_arg, args) -> int:
         try:
             print(f"  {pkg} {metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
-            bad(f"{pkg} is not installed (make lab / pip install -e '.[dev]')")
+            found.bad(f"{pkg} is not installed (make lab / pip install -e '.[dev]')")
     try:
         if tuple(int(x) for x in metadata.version("sqlalchemy").split(".")[:2]) >= (2, 1):
             print("  note  sqlalchemy >= 2.1 prints an SAWarning per graded student (harmless)")
     except (metadata.PackageNotFoundError, ValueError):
         pass
 
-    print("nbgrader extensions")
+
+def _doctor_extensions(found: _Findings) -> None:
     import subprocess
 
+    print("nbgrader extensions")
     jupyter = os.path.join(os.path.dirname(sys.executable), "jupyter")
     for what, needles in (("server", ("formgrader", "assignment_list", "course_list", "validate_assignment")),
                           ("lab", ("@jupyter/nbgrader",))):
@@ -198,97 +223,95 @@ def cmd_doctor(course_arg, args) -> int:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
             text = proc.stdout + proc.stderr
         except (OSError, subprocess.TimeoutExpired) as e:
-            bad(f"`{' '.join(cmd[-3:])}` did not run: {e}")
+            found.bad(f"`{' '.join(cmd[-3:])}` did not run: {e}")
             continue
         text = re.sub(r"\x1b\[[0-9;]*m", "", text)
         for needle in needles:
-            lines = [ln for ln in text.splitlines() if needle in ln and "enabled" in ln]
-            if lines:
-                ok(f"{what} extension {needle} enabled")
+            if [ln for ln in text.splitlines() if needle in ln and "enabled" in ln]:
+                found.ok(f"{what} extension {needle} enabled")
             else:
-                bad(f"{what} extension {needle} is not enabled "
-                    f"(jupyter {'server extension' if what == 'server' else 'labextension'} enable ...)")
+                found.bad(f"{what} extension {needle} is not enabled "
+                          f"(jupyter {'server extension' if what == 'server' else 'labextension'} enable ...)")
 
-    print("course folder")
-    try:
-        course = course_arg if course_arg is not None else Course.find()
-    except CourseError as e:
-        bad(str(e))
-        course = None
-    if course is not None:
-        ok(f"course at {course.root}")
-        from .autograde import course_config
 
+def _doctor_course(found: _Findings, course: Course) -> None:
+    found.ok(f"course at {course.root}")
+    _doctor_config(found, course)
+    names = course.source_assignments()
+    if names:
+        found.ok(f"assignments: {', '.join(names)}")
+    else:
+        found.bad(f"no assignments in {course.root / 'source'}")
+    for a in names:
+        _doctor_assignment(found, course, a)
+    ex = course.ensure_exchange()
+    if os.stat(ex).st_mode & 0o777 == 0o777:
+        found.ok(f"exchange {ex} exists and is world-writable")
+    else:
+        found.bad(f"exchange {ex} is not world-writable (chmod 777 {ex})")
+    if course.has_gradebook():
         try:
-            cfg = course_config(course)
-            root = cfg.CourseDirectory.root
-            if root and os.path.realpath(root) != os.path.realpath(course.root):
-                bad(f"c.CourseDirectory.root is {root}, not the folder of nbgrader_config.py")
-            else:
-                ok("nbgrader_config.py loads; CourseDirectory.root is its folder")
-            if "coursekit.nbgrader_ext.Regrade" not in list(cfg.Autograde.get("autograde_preprocessors", [])):
-                bad("c.Autograde.autograde_preprocessors lacks coursekit.nbgrader_ext.Regrade "
-                    "(wrong answers could pass by patching the kernel)")
-            else:
-                ok("autograde re-runs test cells in a sandbox (coursekit.nbgrader_ext.Regrade)")
-        except Exception as e:  # noqa: BLE001 - any error in the config file is the finding
-            bad(f"nbgrader_config.py does not load: {type(e).__name__}: {e}")
-        names = course.source_assignments()
-        if names:
-            ok(f"assignments: {', '.join(names)}")
-        else:
-            bad(f"no assignments in {course.root / 'source'}")
-        import nbformat
+            with course.gradebook() as gb:
+                found.ok(f"gradebook: {len(gb.assignments)} assignment(s), {len(gb.students)} student(s)")
+        except Exception as e:  # noqa: BLE001
+            found.bad(f"gradebook does not open: {type(e).__name__}: {e}")
+    else:
+        print("  note  no gradebook yet (made by `coursekit release`)")
 
-        for a in names:
-            for path in sorted((course.root / "source" / a).glob("*.ipynb")):
-                try:
-                    nb = nbformat.read(path, as_version=4)
-                except Exception as e:  # noqa: BLE001
-                    bad(f"{path.name}: not a readable notebook ({e})")
-                    continue
-                grades = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-                if not grades:
-                    bad(f"{a}/{path.name}: no grade cells")
-                else:
-                    pts = sum(float(c.metadata.nbgrader.get("points", 0)) for c in grades)
-                    ok(f"{a}/{path.name}: {len(grades)} grade cells, {pts:g} points")
-        ex = course.ensure_exchange()
-        if os.stat(ex).st_mode & 0o777 == 0o777:
-            ok(f"exchange {ex} exists and is world-writable")
-        else:
-            bad(f"exchange {ex} is not world-writable (chmod 777 {ex})")
-        if course.has_gradebook():
-            try:
-                with course.gradebook() as gb:
-                    ok(f"gradebook: {len(gb.assignments)} assignment(s), {len(gb.students)} student(s)")
-            except Exception as e:  # noqa: BLE001
-                bad(f"gradebook does not open: {type(e).__name__}: {e}")
-        else:
-            print("  note  no gradebook yet (made by `coursekit release`)")
 
+def _doctor_config(found: _Findings, course: Course) -> None:
+    from .autograde import course_config
+
+    try:
+        cfg = course_config(course)
+        root = cfg.CourseDirectory.root
+        if root and os.path.realpath(root) != os.path.realpath(course.root):
+            found.bad(f"c.CourseDirectory.root is {root}, not the folder of nbgrader_config.py")
+        else:
+            found.ok("nbgrader_config.py loads; CourseDirectory.root is its folder")
+        if "coursekit.nbgrader_ext.Regrade" not in list(cfg.Autograde.get("autograde_preprocessors", [])):
+            found.bad("c.Autograde.autograde_preprocessors lacks coursekit.nbgrader_ext.Regrade "
+                      "(wrong answers could pass by patching the kernel)")
+        else:
+            found.ok("autograde re-runs test cells in a sandbox (coursekit.nbgrader_ext.Regrade)")
+    except Exception as e:  # noqa: BLE001 - any error in the config file is the finding
+        found.bad(f"nbgrader_config.py does not load: {type(e).__name__}: {e}")
+
+
+def _doctor_assignment(found: _Findings, course: Course, a: str) -> None:
+    import nbformat
+
+    for path in sorted((course.root / "source" / a).glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as e:  # noqa: BLE001
+            found.bad(f"{path.name}: not a readable notebook ({e})")
+            continue
+        grades = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+        if not grades:
+            found.bad(f"{a}/{path.name}: no grade cells")
+        else:
+            pts = sum(float(c.metadata.nbgrader.get("points", 0)) for c in grades)
+            found.ok(f"{a}/{path.name}: {len(grades)} grade cells, {pts:g} points")
+
+
+def _doctor_device(found: _Findings) -> None:
     print("device")
     try:
         from . import backend
 
         dev = backend.device()
-        ok(f"grading compares with PyTorch on {dev} (COURSEKIT_DEVICE={os.environ.get('COURSEKIT_DEVICE', 'auto')})")
+        found.ok(f"grading compares with PyTorch on {dev} "
+                 f"(COURSEKIT_DEVICE={os.environ.get('COURSEKIT_DEVICE', 'auto')})")
     except Exception as e:  # noqa: BLE001
-        bad(f"no PyTorch device: {type(e).__name__}: {e}")
-
+        found.bad(f"no PyTorch device: {type(e).__name__}: {e}")
     print("isolation of student code")
     from . import isolation
 
     try:
-        ok(f"in force: {isolation.detect().describe()}")
+        found.ok(f"in force: {isolation.detect().describe()}")
     except isolation.IsolationUnavailable as e:
-        bad(f"none: {e}; `coursekit autograde` will refuse to grade without --unsafe-same-user")
-
-    if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
-        return 1
-    print("all good")
-    return 0
+        found.bad(f"none: {e}; `coursekit autograde` will refuse to grade without --unsafe-same-user")
 
 
 # ---------------------------------------------------------------------------------------- main

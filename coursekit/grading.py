@@ -145,7 +145,6 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
     if forward is not None and not (callable(forward) or isinstance(forward, SandboxedFunction)):
         raise TypeError(f"forward= must be your forward function, got {type(forward).__name__}")
     exp = expectations.get(spec, mode, hidden)
-    cases, dev = exp.cases, exp.device
     names = _grad_names(spec) if mode == "backward" else None
     expected = [(ref, tor) if names is None else ({k: ref[k] for k in names}, {k: tor[k] for k in names})
                 for ref, tor in exp.values]
@@ -169,83 +168,88 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
         runner = InProcess(forbid)
         fwd = fn if mode in ("forward", "step") else forward
         results = runner.run(fwd, fn if mode == "backward" else None, mode, jobs)
-    return _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet)
+    return _judge(name, spec, mode, exp, expected, jobs, results, hidden, quiet)
 
 
-def _judge(name, spec, mode, cases, jobs, expected, results, dev, hidden, quiet) -> CheckResult:
-    rows, failure = [], None
+def _judge(name, spec, mode, exp, expected, jobs, results, hidden, quiet) -> CheckResult:
+    """Rows of the table, one per case of `exp` (an expectations.Expected), and the verdict."""
     arg_names = list(spec.inputs) + ([f"d{o}" for o in spec.outputs] if spec.multi else ["dout"])
-    for case, job, (ref, tor), res in zip(cases, jobs, expected, results):
-        problem, row = "", None
-        before = list(job[0]) + (list(job[2]) if isinstance(job[2], tuple) else [job[2]])
-        if res["forbidden"]:
-            used = " and ".join(res["forbidden"])
-            problem = (f"your function calls {used} while it runs: implement this yourself "
-                       f"(NumPy only, no {used})")
-        elif res["error"]:
-            etype, emsg, tb = res["error"]
-            problem = f"raised {etype}: {emsg}" + (f" (in your {res['stage']})" if res["stage"] != mode else "")
-            if tb:
-                problem += "\n" + tb.rstrip()
-        elif bad := _mutated(before, res["inputs_after"], arg_names):
-            problem = (f"modified its input `{bad}` in place; leave inputs untouched "
-                       f"(build a new array, or work on {bad}.copy())")
-        else:
-            parts, problem = _expected_parts(spec, mode, res["value"])
-            if parts is not None:
-                worst = 0.0
-                status = {"numpy": "ok", "torch": "ok"}
-                details = []
-                for key, want in ref.items():
-                    got = parts[key]
-                    if isinstance(got, float) and np.ndim(want) == 0:  # a scalar loss as a Python float
-                        got = np.asarray(got)
-                    if isinstance(got, Foreign):
-                        problem = f"{key}: expected a numpy.ndarray, got {_describe(got)}"
-                        break
-                    tol = dict(atol=spec.grade_atol, rtol=spec.grade_rtol, name=key, dtype=True)
-                    r_np = compare(got, want, **tol)
-                    r_t = compare(got, tor[key], **tol)
-                    details.append(str(r_t))
-                    status["numpy"] = status["numpy"] if r_np.ok else "FAIL"
-                    status["torch"] = status["torch"] if r_t.ok else "FAIL"
-                    if r_np.ok and r_t.ok:
-                        worst = max(worst, r_np.max_abs, r_t.max_abs)
-                    elif not problem:
-                        problem = str(r_np if not r_np.ok else r_t)
-                        worst = r_np.max_abs if not r_np.ok else r_t.max_abs
-                row = Row(case.label, not problem, status["numpy"], status["torch"], worst, problem, details)
-        if row is None:
-            row = Row(case.label, False, "FAIL", "FAIL", float("nan"), problem)
-        rows.append(row)
-        if not row.ok and failure is None:
-            failure = (case, row)
-
-    passed = failure is None
+    rows = [_judge_case(spec, mode, case, job, want, res, arg_names)
+            for case, job, want, res in zip(exp.cases, jobs, expected, results)]
+    failure = next(((case, row) for case, row in zip(exp.cases, rows) if not row.ok), None)
     shown = failure[1] if failure else rows[0]
     per_grad = ""
     if spec.intermediates and mode == "backward" and shown.details:
         per_grad = (f"  each gradient on case '{shown.case}', vs PyTorch autograd (retain_grad):\n    "
                     + "\n    ".join(shown.details))
     if not quiet:
-        _print_table(name, spec, mode, rows, dev, hidden)
+        _print_table(name, spec, mode, rows, exp.device, hidden)
         if per_grad:
             print(per_grad)
-    if not passed:
-        case, row = failure
-        what = "the NumPy reference and " + _AGAINST[mode]
-        msg = (f"{name} is wrong on case '{case.describe()}':\n  {row.problem}\n"
-               f"  (compared with {what} on {dev}, float64)")
-        if per_grad:
-            msg += "\n" + per_grad
-        hint = spec.hints.get(mode)
-        if hint and row.vs_numpy == "FAIL" and not math.isnan(row.max_abs):  # a wrong value, not a crash
-            msg += f"\nHint: {hint}"
-        if mode == "step" and not math.isnan(row.max_abs):
-            msg += ("\n  (between two of your steps check() steps a second parameter with its own state, as an "
-                    "optimiser does over a model: keep all that carries over in `state`, not in globals)")
-        raise AssertionError(msg)
-    return CheckResult(name, passed, rows)
+    if failure is not None:
+        raise AssertionError(_failure_message(name, spec, mode, *failure, exp.device, per_grad))
+    return CheckResult(name, True, rows)
+
+
+def _judge_case(spec, mode, case, job, want, res, arg_names) -> Row:
+    """One case: the student's result `res` against the reference's and PyTorch's answers `want`."""
+    before = list(job[0]) + (list(job[2]) if isinstance(job[2], tuple) else [job[2]])
+    problem = ""
+    if res["forbidden"]:
+        used = " and ".join(res["forbidden"])
+        problem = f"your function calls {used} while it runs: implement this yourself (NumPy only, no {used})"
+    elif res["error"]:
+        etype, emsg, tb = res["error"]
+        problem = f"raised {etype}: {emsg}" + (f" (in your {res['stage']})" if res["stage"] != mode else "")
+        if tb:
+            problem += "\n" + tb.rstrip()
+    elif bad := _mutated(before, res["inputs_after"], arg_names):
+        problem = (f"modified its input `{bad}` in place; leave inputs untouched "
+                   f"(build a new array, or work on {bad}.copy())")
+    else:
+        parts, problem = _expected_parts(spec, mode, res["value"])
+        if parts is not None:
+            return _compare_parts(spec, case, parts, *want)
+    return Row(case.label, False, "FAIL", "FAIL", float("nan"), problem)
+
+
+def _compare_parts(spec, case, parts, ref, tor) -> Row:
+    """The student's named arrays against the reference's (`ref`) and PyTorch's (`tor`)."""
+    problem, worst, details = "", 0.0, []
+    status = {"numpy": "ok", "torch": "ok"}
+    for key, want in ref.items():
+        got = parts[key]
+        if isinstance(got, float) and np.ndim(want) == 0:  # a scalar loss as a Python float
+            got = np.asarray(got)
+        if isinstance(got, Foreign):
+            problem = f"{key}: expected a numpy.ndarray, got {_describe(got)}"
+            break
+        tol = dict(atol=spec.grade_atol, rtol=spec.grade_rtol, name=key, dtype=True)
+        r_np, r_t = compare(got, want, **tol), compare(got, tor[key], **tol)
+        details.append(str(r_t))
+        status["numpy"] = status["numpy"] if r_np.ok else "FAIL"
+        status["torch"] = status["torch"] if r_t.ok else "FAIL"
+        if r_np.ok and r_t.ok:
+            worst = max(worst, r_np.max_abs, r_t.max_abs)
+        elif not problem:
+            problem = str(r_np if not r_np.ok else r_t)
+            worst = r_np.max_abs if not r_np.ok else r_t.max_abs
+    return Row(case.label, not problem, status["numpy"], status["torch"], worst, problem, details)
+
+
+def _failure_message(name, spec, mode, case, row, device, per_grad) -> str:
+    what = "the NumPy reference and " + _AGAINST[mode]
+    msg = (f"{name} is wrong on case '{case.describe()}':\n  {row.problem}\n"
+           f"  (compared with {what} on {device}, float64)")
+    if per_grad:
+        msg += "\n" + per_grad
+    hint = spec.hints.get(mode)
+    if hint and row.vs_numpy == "FAIL" and not math.isnan(row.max_abs):  # a wrong value, not a crash
+        msg += f"\nHint: {hint}"
+    if mode == "step" and not math.isnan(row.max_abs):
+        msg += ("\n  (between two of your steps check() steps a second parameter with its own state, as an "
+                "optimiser does over a model: keep all that carries over in `state`, not in globals)")
+    return msg
 
 
 def _print_table(name, spec, mode, rows, dev, hidden):

@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import exc as sa_exc
 
 from . import expectations
-from .autograde import CONFIG, Course, CourseError, RunResult, grade_pending
+from .autograde import CONFIG, Course, CourseError, Options, RunResult, grade_pending
 
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
 INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
@@ -106,10 +106,8 @@ def grade_group(job: dict) -> dict:
         course = Course(root, db=f"sqlite:///{root / 'gradebook.db'}", environ=environ)
         log = root / "grading.log"
         at = job["deadline_at"]  # wall-clock time (time.time()), the same on every machine
-        run = grade_pending(
-            course, assignment, list(students), student_timeout=job["student_timeout"],
-            deadline=None if at is None else time.monotonic() + (at - time.time()), timeout=job["timeout"],
-            log_path=log, memory_limit=job["memory_limit"], warm_kernels=job["warm_kernels"])
+        run = grade_pending(course, assignment, list(students), Options(**job["options"]),
+                            deadline=None if at is None else time.monotonic() + (at - time.time()), log_path=log)
         results = {s: _result(course, assignment, s) for s in students if s not in run.faults}
         return {"results": results, "failed": run.failed, "faults": run.faults, "log": log.read_text(errors="replace"),
                 "worker": socket.gethostname(), "seconds": time.monotonic() - started}
@@ -193,10 +191,9 @@ def groups_of(students: list, n_workers: int) -> list:
     return [students[i:i + size] for i in range(0, len(students), size)]
 
 
-def jobs(course: Course, assignment: str, groups: list, *, student_timeout: float = 600.0,
-         deadline: float | None = None, timeout: float | None = None, memory_limit: int | None = None,
-         warm_kernels: bool = True):
-    """The Dask tasks' arguments, one per group: plain data, no path of this machine in them."""
+def jobs(course: Course, assignment: str, groups: list, opts: Options, *, deadline: float | None = None):
+    """The Dask tasks' arguments, one per group: plain data, no path of this machine in them (the
+    isolation travels in the environment)."""
     sources = pack_files(course.root / "source" / assignment)
     store = course.environ.get(expectations.ENV, "")
     path, _, digest = store.rpartition("#")
@@ -207,8 +204,8 @@ def jobs(course: Course, assignment: str, groups: list, *, student_timeout: floa
         "environ": {k: v for k, v in course.env().items()
                     if k.startswith("COURSEKIT_") and k not in ("COURSEKIT_DB_URL", expectations.ENV)},
         "expectations": (Path(path).read_bytes(), digest) if path else None,
-        "student_timeout": student_timeout, "timeout": timeout, "memory_limit": memory_limit,
-        "warm_kernels": warm_kernels,
+        "options": {k: getattr(opts, k) for k in ("force", "student_timeout", "timeout", "memory_limit",
+                                                   "warm_kernels")},
     }
     for group in groups:
         yield dict(shared, students=group, gradebook=_snapshot(course, group),
@@ -216,23 +213,21 @@ def jobs(course: Course, assignment: str, groups: list, *, student_timeout: floa
                    deadline_at=None if deadline is None else time.time() + deadline - time.monotonic())
 
 
-def grade_pending_parallel(course: Course, assignment: str, pending: list, *, workers: int = 2,
-                           scheduler: str | None = None, student_timeout: float = 600.0,
-                           deadline: float | None = None, timeout: float | None = None, log_path=None,
-                           memory_limit: int | None = None, warm_kernels: bool = True, say=None) -> RunResult:
-    """`autograde.grade_pending` on Dask: graded, failed (0 recorded) and left by a grader fault."""
+def grade_pending_parallel(course: Course, assignment: str, pending: list, opts: Options, *,
+                           deadline: float | None = None, log_path=None, say=None) -> RunResult:
+    """`autograde.grade_pending` on Dask (`opts.workers` local workers, or the cluster at
+    `opts.scheduler`): graded, failed (0 recorded) and left by a grader fault."""
     from dask.distributed import as_completed
 
     say = say or (lambda msg: None)
-    client, cluster = _client(workers, scheduler)
+    client, cluster = _client(opts.workers, opts.scheduler)
     try:
-        n_workers = len(client.scheduler_info()["workers"]) or workers or 1
+        n_workers = len(client.scheduler_info()["workers"]) or opts.workers or 1
         groups = groups_of(pending, n_workers)
         say(f"  {len(pending)} submission(s) in {len(groups)} task(s) on {n_workers} Dask worker(s)"
-            + (f" at {scheduler}" if scheduler else ""))
-        futures = [client.submit(grade_group, job, pure=False) for job in jobs(
-            course, assignment, groups, student_timeout=student_timeout, deadline=deadline, timeout=timeout,
-            memory_limit=memory_limit, warm_kernels=warm_kernels)]
+            + (f" at {opts.scheduler}" if opts.scheduler else ""))
+        futures = [client.submit(grade_group, job, pure=False)
+                   for job in jobs(course, assignment, groups, opts, deadline=deadline)]
         group_of = {f.key: g for f, g in zip(futures, groups)}
         run = RunResult()
         for future in as_completed(futures):

@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
-from coursekit.autograde import Course, run_watched, with_memory_limit  # noqa: E402
+from coursekit.autograde import Course, Options, run_watched, with_memory_limit  # noqa: E402
 from coursekit.parallel import groups_of, scored_submissions  # noqa: E402
 
 ASSIGNMENT = "03_losses"
@@ -242,7 +242,7 @@ def test_a_task_needs_no_disk_of_the_client(submitted, tmp_path):
 
     course = tmp_path / "course"
     shutil.copytree(submitted, course)
-    (job,) = jobs(Course(course), ASSIGNMENT, [["solution", "hostile_os_exit"]], student_timeout=120)
+    (job,) = jobs(Course(course), ASSIGNMENT, [["solution", "hostile_os_exit"]], Options(student_timeout=120))
     assert str(course) not in repr({k: v for k, v in job.items() if k not in ("course", "gradebook", "submissions")})
     away = tmp_path / "away"
     course.rename(away)

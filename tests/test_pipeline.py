@@ -329,12 +329,12 @@ def test_integrity_report_lists_exactly_the_declared_tricks(pipeline, assignment
 def test_rerun_is_idempotent(pipeline, assignment):
     """A second run grades nobody again (failures recorded for the same submission included) and
     reports the same scores; a resubmission is graded again."""
-    from coursekit.autograde import Course, autograde
+    from coursekit.autograde import Course, Options, autograde
 
     p = pipeline(assignment)
     before = (p.course / "reports" / f"{assignment}.csv").read_text()
     t0 = time.monotonic()
-    outcomes = autograde(Course(p.course), assignment, student_timeout=STUDENT_TIMEOUT)
+    outcomes = autograde(Course(p.course), assignment, Options(student_timeout=STUDENT_TIMEOUT))
     assert time.monotonic() - t0 < 60
     assert not any(o.graded_now for o in outcomes)
     assert (p.course / "reports" / f"{assignment}.csv").read_text() == before
