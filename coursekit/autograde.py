@@ -47,6 +47,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .outcomes import Failure, Kind, parse, tag
+
 CONFIG = "nbgrader_config.py"
 
 
@@ -229,7 +231,10 @@ def _kill_running() -> None:
         kill_tree(proc)
 
 
-def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, check_every: float = 0.5,
+_POLL = 0.5  # seconds between two looks at a watched run
+
+
+def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None,
                 watchdog=None, log_path=None, memory_limit: int | None = None) -> WatchedRun:
     """Run a command in a new session, collecting its output (stdout + stderr) line by line.
 
@@ -256,7 +261,7 @@ def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None, c
     try:
         while True:
             try:
-                proc.wait(check_every)
+                proc.wait(_POLL)
                 break
             except subprocess.TimeoutExpired:
                 pass
@@ -284,45 +289,35 @@ class Outcome:
     # or stopped by a grader fault: nothing recorded)
     score: float = 0.0
     max_score: float = 0.0
-    reason: str = ""  # why a failed student got 0
-    cells: dict = field(default_factory=dict)  # grade_id -> {"score", "max_score", "message"}
+    reason: str = ""  # why a failed student got 0, or why an ungraded one was not graded
+    kind: str = ""  # the outcomes.Kind of that reason ("" when graded, or not graded yet)
+    cells: dict = field(default_factory=dict)  # grade_id -> {"score", "max_score", "message", "kind"}
     graded_now: bool = False  # graded (or failed) in this run, not skipped as done before
 
 
 _EXC_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): ?(.*)$")
 
 
-@dataclass(frozen=True)
-class Failure:
-    """Why a submission got no grade from nbgrader, and whose doing it was: `by_student` failures
-    (the submission's code killed its kernel, ignored the interrupt, ...) are recorded as 0 with
-    the reason; any other is the grader's fault and leaves the submission ungraded."""
-
-    reason: str
-    by_student: bool
-
-
 # what a submission can do to nbgrader's run of it; every other error is the grader's
-_STUDENT_ERRORS = ("DeadKernelError", "CellTimeoutError", "NotJSONError", "NotebookValidationError")
+_UNREADABLE = ("NotJSONError", "NotebookValidationError")
 
 
 def explain(exc_line: str, execute_timeout=None) -> Failure:
-    """A reason an instructor (and a student) can act on, from nbgrader's last exception line."""
+    """Why nbgrader left a submission ungraded, from its last exception line (nbgrader's own
+    words, and exception type names, are all there is to read there)."""
     m = _EXC_LINE.match(exc_line or "")
     name, msg = (m.group(1).rsplit(".", 1)[-1], m.group(2)) if m else ("", exc_line or "")
     if name == "DeadKernelError":
-        return Failure("the kernel died while running the notebook (os._exit, a crash, or too much memory)", True)
+        return Failure.of(Kind.KERNEL_DIED)
     if name == "CellTimeoutError":
-        after = f" after {execute_timeout:g} s" if execute_timeout else ""
-        return Failure(f"a cell was still running{after} and ignored the interrupt "
-                       "(an endless loop that catches KeyboardInterrupt or ignores SIGINT?)", True)
+        return Failure.of(Kind.IGNORED_INTERRUPT, after=f" after {execute_timeout:g} s" if execute_timeout else "")
     if "No notebooks found" in msg or "No notebooks found" in exc_line:
-        return Failure("the submission holds none of the assignment's notebooks (renamed?)", True)
-    if name in _STUDENT_ERRORS:
-        return Failure(f"the submitted notebook cannot be read ({name}: {msg.strip()[:300]})", True)
+        return Failure.of(Kind.NO_NOTEBOOK)
+    if name in _UNREADABLE:
+        return Failure.of(Kind.UNREADABLE, error=f"{name}: {msg.strip()[:300]}")
     if name:
-        return Failure(f"nbgrader failed while grading this submission ({name}: {msg.strip()[:300]})", False)
-    return Failure("nbgrader ended without grading this submission (see the log)", False)
+        return Failure.of(Kind.GRADER_FAULT, error=f"{name}: {msg.strip()[:300]}")
+    return Failure.of(Kind.GRADER_FAULT, error="it ended with no error in the log")
 
 
 class _LogWatch:
@@ -372,15 +367,15 @@ def _read_timestamp(folder: Path):
         return None
 
 
-FAILED = "Not graded, scored 0: "  # how a recorded failure's comment starts
+FAILED = "Not graded, scored 0: "  # how a recorded failure's comment starts (then outcomes.tag)
 
 
-def recorded_failure(sub) -> str | None:
-    """The reason of a failure recorded by `record_failure` on a gradebook submission, or None."""
+def recorded_failure(sub) -> Failure | None:
+    """The failure `record_failure` recorded on a gradebook submission, or None."""
     for nb in sub.notebooks:
         for c in nb.comments:
             if c.auto_comment and c.auto_comment.startswith(FAILED):
-                return c.auto_comment[len(FAILED):]
+                return parse(c.auto_comment[len(FAILED):])
     return None
 
 
@@ -416,7 +411,7 @@ def is_graded(course: Course, assignment: str, student: str, notebooks=None) -> 
     return student_status(course, assignment, student, notebooks) == "graded"
 
 
-def record_failure(course: Course, assignment: str, student: str, reason: str) -> None:
+def record_failure(course: Course, assignment: str, student: str, failure: Failure) -> None:
     """0 for every grade cell of the student's submission, the reason in each answer cell's
     comment; the partial autograded folder (if any) is removed so a re-run tries again."""
     dest = course.root / "autograded" / student / assignment
@@ -434,7 +429,7 @@ def record_failure(course: Course, assignment: str, student: str, reason: str) -
                 grade.auto_score = 0.0
                 grade.needs_manual_grade = False
             for comment in nb.comments:
-                comment.auto_comment = FAILED + reason
+                comment.auto_comment = FAILED + tag(failure)
         gb.db.commit()
 
 
@@ -444,9 +439,14 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
     import nbformat
     from nbgrader.api import MissingEntry
 
+    from .nbgrader_ext import read_kinds
+    from .outcomes import kernel_kind
+
     out = Outcome(student, "graded")
-    messages = {}
-    for path in sorted((course.root / "autograded" / student / assignment).glob("*.ipynb")):
+    messages, kinds = {}, {}
+    folder = course.root / "autograded" / student / assignment
+    rerun = read_kinds(folder)
+    for path in sorted(folder.glob("*.ipynb")):
         try:
             cells = nbformat.read(path, as_version=4).cells
         except Exception:  # noqa: BLE001 - a broken file only loses the messages
@@ -454,6 +454,8 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
         for cell in cells:
             gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            found = {rerun.get(path.stem, {}).get(gid)} | {kernel_kind(str(e.get("ename"))) for e in errors}
+            kinds[gid] = sorted(k.value if isinstance(k, Kind) else k for k in found if k)
             if gid and errors:
                 parts = []
                 for e in errors:  # the re-run's verdict first, then the kernel's errors
@@ -470,8 +472,10 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
         for nb in sub.notebooks:
             for g in nb.grades:
                 score = g.score
+                lost = (score or 0) < g.max_score
                 out.cells[g.name] = {"score": score, "max_score": g.max_score,
-                                     "message": messages.get(g.name, "") if (score or 0) < g.max_score else ""}
+                                     "message": messages.get(g.name, "") if lost else "",
+                                     "kinds": kinds.get(g.name, []) if lost else []}
                 out.score += score or 0.0
                 out.max_score += g.max_score
     return out
@@ -605,21 +609,19 @@ def _sort_out(course, assignment, students, run, watch, student_timeout) -> Batc
     for s in students:
         if s == interrupted:
             if run.killed == "student":
-                failed[s] = (f"grading took longer than {student_timeout:g} s and was stopped "
-                             "(the notebook hangs: an endless loop, or a kernel that does not respond)")
+                failed[s] = Failure.of(Kind.STUDENT_TIMEOUT, seconds=student_timeout)
             continue  # stopped by the deadline: not reached
         if s in watch.failed:
             why = explain(watch.failed[s], ex_timeout)
-            (failed if why.by_student else faults)[s] = why.reason
+            (failed if why.by_student else faults)[s] = why
         elif is_graded(course, assignment, s, notebooks):
             graded.append(s)
         elif s not in watch.started:
             continue  # not reached: the run was stopped, or nbgrader itself died (tried again)
         elif s == watch.current and (run.returncode or 0) < 0:
-            failed[s] = (f"the grading process (nbgrader) was killed by signal {-run.returncode} while it "
-                         "graded this submission (did the notebook kill it?)")
+            failed[s] = Failure.of(Kind.GRADER_KILLED, signal=-run.returncode)
         else:
-            faults[s] = explain("", ex_timeout).reason
+            faults[s] = explain("", ex_timeout)
     not_started = [s for s in students if s not in graded and s not in failed and s not in faults]
     return BatchResult(graded, failed, not_started, run.lines, faults, watch.fallback)
 
@@ -643,17 +645,16 @@ def grade_pending(course: Course, assignment: str, pending: list, opts: Options,
         faults = dict(batch.faults)
         stop = False
         if deadline is not None and time.monotonic() > deadline:
-            faults.update({s: f"not reached within the autograde run's time limit ({opts.timeout:g} s)"
-                           for s in batch.not_started})
+            faults.update({s: Failure.of(Kind.NOT_REACHED, seconds=opts.timeout) for s in batch.not_started})
             stop = True
         elif pending == batch.not_started:  # no progress at all: do not loop forever
-            faults.update({s: "nbgrader did not start grading this submission (see the log)" for s in pending})
+            faults.update({s: Failure.of(Kind.NOT_STARTED) for s in pending})
             stop = True
         for s, why in batch.failed.items():  # recorded at once: a killed driver loses nothing
             record_failure(course, assignment, s, why)
-            say(f"  {s}: FAILED, recorded 0 ({why})")
+            say(f"  {s}: FAILED, recorded 0 ({why.reason})")
         for s, why in faults.items():
-            say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({why})")
+            say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({why.reason})")
         result.failed.update(batch.failed)
         result.faults.update(faults)
         if stop:
@@ -769,10 +770,10 @@ def expectations_for(course: Course, assignment: str, notebooks: list):
 def write_report(course: Course, assignment: str, faults=None) -> list:
     """<course>/reports/<assignment>.csv and .json for every submitted student, from the gradebook
     (a failed student's reason comes from the comment recorded with the 0s; `faults`, student ->
-    reason, are the ones a grader fault left ungraded in this run)."""
+    Failure, are the ones a grader fault left ungraded in this run)."""
     faults = faults or {}
     rows = []
-    failed_reason = {}
+    failed_reason: dict = {}
     with course.gradebook() as gb:
         from nbgrader.api import MissingEntry
 
@@ -786,9 +787,9 @@ def write_report(course: Course, assignment: str, faults=None) -> list:
     for s in course.submitted_students(assignment):
         o = read_outcome(course, assignment, s)
         if s in failed_reason:
-            o.status, o.reason = "failed", failed_reason[s]
+            o.status, o.reason, o.kind = "failed", failed_reason[s].reason, failed_reason[s].kind.value
         elif s in faults:
-            o.status, o.reason = "ungraded", f"grader fault: {faults[s]}"
+            o.status, o.reason, o.kind = "ungraded", f"grader fault: {faults[s].reason}", faults[s].kind.value
         elif not (course.root / "autograded" / s / assignment).is_dir():
             o.status, o.reason = "ungraded", o.reason or "not autograded yet"
         rows.append(o)
@@ -796,11 +797,13 @@ def write_report(course: Course, assignment: str, faults=None) -> list:
     grade_ids = sorted({g for o in rows for g in o.cells})
     with open(reports / f"{assignment}.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student", "status", "score", "max_score", *grade_ids, "reason", "lost_points"])
+        w.writerow(["student", "status", "score", "max_score", *grade_ids, "kind", "reason", "lost_kinds",
+                    "lost_points"])
         for o in rows:
             lost = "; ".join(f"{g}: {c['message']}" for g, c in o.cells.items() if c["message"])
+            kinds = "; ".join(f"{g}: {', '.join(c['kinds'])}" for g, c in o.cells.items() if c.get("kinds"))
             w.writerow([o.student, o.status, o.score, o.max_score,
-                        *[o.cells.get(g, {}).get("score", "") for g in grade_ids], o.reason, lost])
+                        *[o.cells.get(g, {}).get("score", "") for g in grade_ids], o.kind, o.reason, kinds, lost])
     (reports / f"{assignment}.json").write_text(
         json.dumps({"assignment": assignment, "students": [asdict(o) for o in rows]}, indent=1))
     from . import integrity

@@ -129,7 +129,7 @@ def cmd_autograde(course: Course, args) -> int:
         flagged = sorted({row["student"] for row in csv.DictReader(f)})
     print(f"integrity report: {reports / (args.assignment + '.integrity.html')} ("
           + (f"{len(flagged)} to look at: {', '.join(flagged)})" if flagged else "nothing to look at)"))
-    ungraded = [o for o in outcomes if o.status == "ungraded" and o.reason.startswith("grader fault")]
+    ungraded = [o for o in outcomes if o.status == "ungraded" and o.kind]  # stopped by a grader fault
     if ungraded:
         raise GraderFault(f"{len(ungraded)} submission(s) not graded because of a grader fault, nothing recorded "
                           f"for them ({ungraded[0].student}: {ungraded[0].reason}); once it is fixed, run "

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import expectations, ops
 from .compare import compare
+from .outcomes import Kind, failed, kind_of
 from .sandbox import (
     Foreign,
     InProcess,
@@ -44,6 +45,7 @@ class Row:
     max_abs: float
     problem: str = ""
     details: list = field(default_factory=list)  # one line per gradient, vs PyTorch (Karpathy's cmp)
+    kind: Kind | None = None  # why the case failed
 
 
 @dataclass
@@ -159,10 +161,10 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
         try:
             reply = student.code.run(fwd_name, bwd_name, mode, jobs, forbid=forbid)
         except SandboxDied as e:
-            raise AssertionError(f"{name}: {e}") from None
+            raise failed(f"{name}: {e}", e.kind) from None
         if "missing" in reply:
             errors = "; ".join(student.code.errors + student.code.load_errors())
-            raise AssertionError(f"{name}: {reply['missing']}" + (f" ({errors})" if errors else "")) from None
+            raise failed(f"{name}: {reply['missing']}" + (f" ({errors})" if errors else ""), Kind.ERROR) from None
         results = reply["results"]
     else:
         runner = InProcess(forbid)
@@ -187,30 +189,33 @@ def _judge(name, spec, mode, exp, expected, jobs, results, hidden, quiet) -> Che
         if per_grad:
             print(per_grad)
     if failure is not None:
-        raise AssertionError(_failure_message(name, spec, mode, *failure, exp.device, per_grad))
+        raise failed(_failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind)
     return CheckResult(name, True, rows)
 
 
 def _judge_case(spec, mode, case, job, want, res, arg_names) -> Row:
     """One case: the student's result `res` against the reference's and PyTorch's answers `want`."""
     before = list(job[0]) + (list(job[2]) if isinstance(job[2], tuple) else [job[2]])
-    problem = ""
+    problem, kind = "", Kind.WRONG
     if res["forbidden"]:
         used = " and ".join(res["forbidden"])
         problem = f"your function calls {used} while it runs: implement this yourself (NumPy only, no {used})"
+        kind = Kind.FORBIDDEN_CALL
     elif res["error"]:
         etype, emsg, tb = res["error"]
         problem = f"raised {etype}: {emsg}" + (f" (in your {res['stage']})" if res["stage"] != mode else "")
         if tb:
             problem += "\n" + tb.rstrip()
+        kind = {"MemoryError": Kind.MEMORY, "KeyboardInterrupt": Kind.TIMEOUT}.get(etype, Kind.ERROR)
     elif bad := _mutated(before, res["inputs_after"], arg_names):
         problem = (f"modified its input `{bad}` in place; leave inputs untouched "
                    f"(build a new array, or work on {bad}.copy())")
+        kind = Kind.MODIFIED_INPUT
     else:
         parts, problem = _expected_parts(spec, mode, res["value"])
         if parts is not None:
             return _compare_parts(spec, case, parts, *want)
-    return Row(case.label, False, "FAIL", "FAIL", float("nan"), problem)
+    return Row(case.label, False, "FAIL", "FAIL", float("nan"), problem, kind=kind)
 
 
 def _compare_parts(spec, case, parts, ref, tor) -> Row:
@@ -234,7 +239,7 @@ def _compare_parts(spec, case, parts, ref, tor) -> Row:
         elif not problem:
             problem = str(r_np if not r_np.ok else r_t)
             worst = r_np.max_abs if not r_np.ok else r_t.max_abs
-    return Row(case.label, not problem, status["numpy"], status["torch"], worst, problem, details)
+    return Row(case.label, not problem, status["numpy"], status["torch"], worst, problem, details, Kind.WRONG)
 
 
 def _failure_message(name, spec, mode, case, row, device, per_grad) -> str:
@@ -382,6 +387,7 @@ class Verdict:
     passed: bool
     message: str
     output: str = ""
+    kind: Kind | None = None  # why it failed (outcomes.Kind)
 
 
 def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) -> dict:
@@ -414,13 +420,13 @@ def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) ->
                     exec(compile(src, f"<test {grade_id}>", "exec"), ns)
                 verdicts[grade_id] = Verdict(True, "", buf.getvalue())
             except AssertionError as e:
-                verdicts[grade_id] = Verdict(False, str(e), buf.getvalue())
+                verdicts[grade_id] = Verdict(False, str(e), buf.getvalue(), kind_of(e))
             except SandboxUnavailable:
                 raise  # the grader's fault: no verdict at all, never a student's 0
             except NameError as e:
                 load = "; ".join(code.errors + code.load_errors())
                 verdicts[grade_id] = Verdict(False, f"{e}: did you rename or delete a function?"
-                                             + (f" ({load})" if load else ""), buf.getvalue())
+                                             + (f" ({load})" if load else ""), buf.getvalue(), Kind.ERROR)
             except Exception as e:  # noqa: BLE001 - the verdict records whatever went wrong
-                verdicts[grade_id] = Verdict(False, f"{type(e).__name__}: {e}", buf.getvalue())
+                verdicts[grade_id] = Verdict(False, f"{type(e).__name__}: {e}", buf.getvalue(), kind_of(e))
     return verdicts

@@ -25,10 +25,13 @@ Answer cells are read, never run: a scan of their syntax tree.
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import html
 import re
 from dataclasses import dataclass
+
+from .outcomes import Kind
 
 WATCHED = ("numpy", "torch", "coursekit", "builtins", "scipy")
 CHECKS = ("check", "train_check")
@@ -125,8 +128,9 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
 
     out = []
     sub_dir = course.root / "submitted" / student / assignment
-    with course.gradebook() as gb:
-        for notebook in sorted(p.stem for p in sub_dir.glob("*.ipynb")):
+    notebooks = sorted(p.stem for p in sub_dir.glob("*.ipynb"))
+    with course.gradebook() if notebooks else contextlib.nullcontext() as gb:
+        for notebook in notebooks:
             try:
                 source_cells = gb.find_notebook(notebook, assignment).source_cells
             except MissingEntry:
@@ -162,24 +166,19 @@ def submission_findings(course, assignment: str, student: str, outcome) -> list:
             out += _stderr(course, assignment, student, notebook)
             out += _answer_key(course, assignment, student, notebook)
     out += _sandbox(course, assignment, student)
-    reason = getattr(outcome, "reason", "") or ""
-    if getattr(outcome, "status", "") == "failed":
-        if "kernel died" in reason:
-            out.append(Finding(student, "kernel died", assignment, reason))
-        elif "grading process (nbgrader) was killed" in reason:
-            out.append(Finding(student, "grader killed", assignment, reason))
-        elif "still running" in reason or "longer than" in reason or "time limit" in reason:
-            out.append(Finding(student, "timeout", assignment, reason))
+    if getattr(outcome, "status", "") == "failed" and outcome.kind and Kind(outcome.kind) in _SUBMISSION:
+        out.append(Finding(student, _SUBMISSION[Kind(outcome.kind)], assignment, outcome.reason))
     for gid, cell in sorted(getattr(outcome, "cells", {}).items()):
-        msg = cell.get("message", "")
-        if "CellTimeoutError" in msg or "did not finish within" in msg:  # the kernel's or the sandbox's limit
-            out.append(Finding(student, "timeout", gid, msg[:200]))
-        if "MemoryError" in msg:
-            out.append(Finding(student, "memory limit", gid, msg[:200]))
-        if "while it runs" in msg:
-            calls = msg.split("your function calls ", 1)[-1].split(" while it runs", 1)[0]
-            out.append(Finding(student, "forbidden call", gid, f"calls {calls}"[:200]))
+        for kind in cell.get("kinds", ()):
+            if Kind(kind) in _CELL:
+                out.append(Finding(student, _CELL[Kind(kind)], gid, cell.get("message", "")[:200]))
     return out
+
+
+# the integrity report's kind of finding, by outcomes.Kind
+_SUBMISSION = {Kind.KERNEL_DIED: "kernel died", Kind.GRADER_KILLED: "grader killed", Kind.IGNORED_INTERRUPT: "timeout",
+               Kind.STUDENT_TIMEOUT: "timeout"}
+_CELL = {Kind.TIMEOUT: "timeout", Kind.MEMORY: "memory limit", Kind.FORBIDDEN_CALL: "forbidden call"}
 
 
 def _stderr(course, assignment, student, notebook) -> list:

@@ -56,6 +56,36 @@ def instructor_cells(db_url: str, notebook_id: str, assignment_id: str):
     return setup, tests
 
 
+KINDS_FILE = "coursekit-verdicts.json"  # beside the autograded notebooks: {notebook: {grade_id: Kind}}
+
+
+def write_kinds(folder, notebook: str, kinds: dict) -> None:
+    """Record why each failing test cell of `notebook` failed (outcomes.Kind values), for the reports."""
+    if not folder:
+        return
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / KINDS_FILE
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    known[notebook] = kinds
+    path.write_text(json.dumps(known, indent=1))
+
+
+def read_kinds(folder) -> dict:
+    """{notebook: {grade_id: Kind value}} written by the re-run ({} when there is none)."""
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(folder) / KINDS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def _grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
@@ -112,6 +142,8 @@ class Regrade(NbGraderPreprocessor):
                         out["name"] = "stdout"
         self.log.info("coursekit re-run of %s for %s: %d of %d test cells failed", info["notebook"],
                       info["student"], n_failed, len(verdicts))
+        write_kinds(resources.get("metadata", {}).get("path"), info["notebook"],
+                    {g: v.kind.value for g, v in verdicts.items() if not v.passed and v.kind})
         return nb, resources
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import exc as sa_exc
 
 from . import expectations
 from .autograde import CONFIG, Course, CourseError, Options, RunResult, grade_pending
+from .outcomes import Failure, Kind
 
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)
 INSTRUCTOR_TABLES = ("course", "assignment", "notebook", "base_cell", "source_cell", "grade_cells",
@@ -235,19 +236,19 @@ def grade_pending_parallel(course: Course, assignment: str, pending: list, opts:
                 out = future.result()
             except Exception as e:  # noqa: BLE001 - a worker lost or a task broken: the grader's fault
                 for s in group_of[future.key]:
-                    run.faults[s] = f"the Dask task grading this submission failed ({type(e).__name__}: {e})"[:500]
-                    say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({run.faults[s]})")
+                    run.faults[s] = Failure.of(Kind.TASK_LOST, error=f"{type(e).__name__}: {e}")
+                    say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({run.faults[s].reason})")
                 continue
             for s, result in out["results"].items():  # stored at once: a stopped run loses nothing
                 store(course, assignment, s, result)
                 if s in out["failed"]:
                     run.failed[s] = out["failed"][s]
-                    say(f"  {s}: FAILED, recorded 0 ({run.failed[s]})")
+                    say(f"  {s}: FAILED, recorded 0 ({run.failed[s].reason})")
                 else:
                     run.graded.add(s)
             for s, why in out["faults"].items():
                 run.faults[s] = why
-                say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({why})")
+                say(f"  {s}: NOT GRADED, grader fault, nothing recorded ({why.reason})")
             if log_path is not None:
                 with open(log_path, "a") as f:
                     f.write(f"# ---- {', '.join(out['results'])} on {out['worker']} "

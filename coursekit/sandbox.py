@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .outcomes import Kind
+
 BLOCKED = ("torch", "coursekit")  # modules a student function may not use (coursekit.sandbox aside)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _REFERENCE_DIR = os.path.join(_HERE, "reference") + os.sep
@@ -371,10 +373,10 @@ class StudentCode:
         if msg is None:
             raise SandboxUnavailable(f"the sandbox process did not start (exit code {proc.returncode})")
         if timed_out:
-            raise SandboxDied(f"your code did not finish within {self.timeout:g} s (an endless loop?)")
+            raise SandboxDied(f"your code did not finish within {self.timeout:g} s (an endless loop?)", Kind.TIMEOUT)
         code = proc.returncode
         raise SandboxDied(f"your code ended the grading process (exit code {code}: sys.exit, os._exit, "
-                          f"a crash or too much memory)")
+                          f"a crash or too much memory)", Kind.CRASH)
 
     def run(self, forward, backward, mode, jobs, forbid=()):
         """Run the cases in the child; forward/backward are names of the student's functions."""
@@ -419,7 +421,11 @@ def _kill(proc):
 
 
 class SandboxDied(Exception):
-    """The sandbox process timed out or exited while running student code."""
+    """The sandbox process timed out or exited while running student code (`.kind` says which)."""
+
+    def __init__(self, message: str, kind: Kind):
+        super().__init__(message)
+        self.kind = kind
 
 
 class SandboxUnavailable(Exception):

@@ -45,7 +45,7 @@ def test_the_grading_side_imports_no_widgets(name):
 
 def test_the_sandbox_child_imports_only_numpy_and_the_standard_library():
     # isolation: in the parent only (StudentCode._spawn); IPython: to translate %magics, when it is there
-    allowed = {"numpy", "coursekit", "coursekit.isolation", "IPython"}
+    allowed = {"numpy", "coursekit", "coursekit.isolation", "coursekit.outcomes", "IPython"}
     third_party = {m.split(".")[0] for m in imports_of(PKG / "sandbox.py")} - set(sys.stdlib_module_names)
     assert third_party <= {m.split(".")[0] for m in allowed}, third_party
     assert not [m for m in imports_of(PKG / "sandbox.py") if m.startswith(("coursekit.reference", "coursekit.ops",
