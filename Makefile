@@ -1,6 +1,6 @@
 # One entry point for students, instructors and maintainers. Run `make help`.
 # The Python the venv is made from: Debian's /usr/bin/python3 when it is 3.11 or newer, since
-# student code is graded as another user (coursekit/isolation.py) who must be able to run it, and
+# student code is graded as another user (coursekit/grading/isolation.py) who must be able to run it, and
 # a Python under a private home (pyenv's, in /root) cannot be; else python3.
 PYTHON ?= $(shell /usr/bin/python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
             && echo /usr/bin/python3 || echo python3)

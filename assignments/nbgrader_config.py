@@ -39,17 +39,17 @@ c.OverwriteCells.add_missing_cells = True  # a deleted test cell is restored and
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
-    "coursekit.nbgrader_ext.ForgetUnknownCells",
+    "coursekit.grading.preprocessors.ForgetUnknownCells",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # nbgrader 0.9.6's default list, with the coursekit re-run inserted right after Execute: every
 # test cell is run again in a fresh process where the answer cells exist only in a sandbox, and a
-# test cell scores only when BOTH the kernel run and that re-run pass (coursekit/nbgrader_ext.py).
+# test cell scores only when BOTH the kernel run and that re-run pass (coursekit/grading/preprocessors.py).
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",
-    "coursekit.nbgrader_ext.Regrade",
+    "coursekit.grading.preprocessors.Regrade",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -63,8 +63,8 @@ c.Regrade.timeout = 60  # seconds per check() of the re-run before the sandbox i
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "coursekit.nbgrader_ext.RedactAnswerKey",  # the solutions' and hidden tests' text, wherever it shows
+    "coursekit.grading.preprocessors.RedactAnswerKey",  # the solutions' and hidden tests' text, wherever it shows
     "nbgrader.preprocessors.ClearHiddenTests",
-    "coursekit.nbgrader_ext.CutGradeCellTracebacks",
+    "coursekit.grading.preprocessors.CutGradeCellTracebacks",
 ]
 c.RedactAnswerKey.course_root = HERE

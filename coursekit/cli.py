@@ -2,7 +2,7 @@
 
     coursekit release [ASSIGNMENT ...] [--exchange]     student versions (nbgrader generate_assignment)
     coursekit collect [ASSIGNMENT ...] [--zip]          submissions into assignments/submitted/
-    coursekit autograde ASSIGNMENT [--student ID ...]   grade them (coursekit.autograde), report in assignments/reports/
+    coursekit autograde ASSIGNMENT [--student ID ...]   grade them (coursekit/grading/), report in assignments/reports/
     coursekit feedback ASSIGNMENT [--release]           feedback HTML (hidden tests and tracebacks removed)
     coursekit export [-o FILE]                          every grade as CSV
     coursekit doctor                                    versions, nbgrader extensions, course folder, device
@@ -20,8 +20,8 @@ import re
 import sys
 import time
 
-from .autograde import Course, CourseError, GraderFault, Options, autograde
-from .isolation import NONE
+from .grading.driver import Course, CourseError, GraderFault, Options, autograde
+from .grading.isolation import NONE
 
 
 def _fail_line(output: str) -> str:
@@ -79,7 +79,7 @@ def cmd_collect(course: Course, args) -> int:
                                   f"in {archive} first")
             _nbgrader(course, "zip_collect", a, "--force")
         else:
-            from .autograde import course_config
+            from .grading.driver import course_config
 
             course_id = course_config(course).CourseDirectory.get("course_id", "")
             inbound = course.ensure_exchange() / str(course_id) / "inbound"
@@ -260,7 +260,7 @@ def _doctor_course(found: _Findings, course: Course) -> None:
 
 
 def _doctor_config(found: _Findings, course: Course) -> None:
-    from .autograde import course_config
+    from .grading.driver import course_config
 
     try:
         cfg = course_config(course)
@@ -269,11 +269,11 @@ def _doctor_config(found: _Findings, course: Course) -> None:
             found.bad(f"c.CourseDirectory.root is {root}, not the folder of nbgrader_config.py")
         else:
             found.ok("nbgrader_config.py loads; CourseDirectory.root is its folder")
-        if "coursekit.nbgrader_ext.Regrade" not in list(cfg.Autograde.get("autograde_preprocessors", [])):
-            found.bad("c.Autograde.autograde_preprocessors lacks coursekit.nbgrader_ext.Regrade "
+        if "coursekit.grading.preprocessors.Regrade" not in list(cfg.Autograde.get("autograde_preprocessors", [])):
+            found.bad("c.Autograde.autograde_preprocessors lacks coursekit.grading.preprocessors.Regrade "
                       "(wrong answers could pass by patching the kernel)")
         else:
-            found.ok("autograde re-runs test cells in a sandbox (coursekit.nbgrader_ext.Regrade)")
+            found.ok("autograde re-runs test cells in a sandbox (coursekit.grading.preprocessors.Regrade)")
     except Exception as e:  # noqa: BLE001 - any error in the config file is the finding
         found.bad(f"nbgrader_config.py does not load: {type(e).__name__}: {e}")
 
@@ -306,7 +306,7 @@ def _doctor_device(found: _Findings) -> None:
     except Exception as e:  # noqa: BLE001
         found.bad(f"no PyTorch device: {type(e).__name__}: {e}")
     print("isolation of student code")
-    from . import isolation
+    from .grading import isolation
 
     try:
         found.ok(f"in force: {isolation.detect().describe()}")

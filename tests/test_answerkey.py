@@ -8,8 +8,8 @@ import json
 import nbformat
 import pytest
 
-from coursekit import answerkey
-from coursekit.answerkey import REDACTED
+from coursekit.grading import answerkey
+from coursekit.grading.answerkey import REDACTED
 
 SOLUTION = '''def linear_forward(x, weight, bias=None):
     ### BEGIN SOLUTION

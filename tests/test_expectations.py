@@ -9,8 +9,9 @@ import pickle
 import numpy as np
 import pytest
 
-from coursekit import expectations, grading, ops
-from coursekit.expectations import ENV
+from coursekit import grading, ops
+from coursekit.grading import expectations
+from coursekit.grading.expectations import ENV
 
 NAME = "relu_forward"
 

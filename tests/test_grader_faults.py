@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
-from coursekit.autograde import Course  # noqa: E402
+from coursekit.grading.driver import Course  # noqa: E402
 
 ASSIGNMENT = "03_losses"
 WRONG = "mutant_mse_sum_for_mean"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coursekit.integrity import _norm, scan_source
+from coursekit.grading.integrity import _norm, scan_source
 
 SETUP = "import numpy as np\nfrom coursekit import check\nimport sys"
 

@@ -1,5 +1,5 @@
-"""Student code runs where the course is invisible (coursekit.isolation), and feedback never carries
-the answer key (coursekit.answerkey), whatever got past the sandbox.
+"""Student code runs where the course is invisible (coursekit.grading.isolation), and feedback never carries
+the answer key (coursekit.grading.answerkey), whatever got past the sandbox.
 
 The hostile answers of tests/mutants/01_neurons (hostile_read_answer_key, _walk_root,
 _absolute_paths, _read_gradebook, _read_other_student, _write_source, _socket) go through the
@@ -21,7 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
-from coursekit import answerkey, isolation  # noqa: E402
+from coursekit.grading import answerkey, isolation  # noqa: E402
 
 ASSIGNMENT = "01_neurons"
 SNOOPS = sorted(a.name for a in answers(ASSIGNMENT) if a.flags & {"forbidden path", "network"})
@@ -161,7 +161,7 @@ def test_a_leak_planted_past_the_sandbox_is_redacted_from_the_feedback(released,
     key = [ln for ln in answerkey.key_lines(course) if ln not in own]
     assert not [ln for ln in key if ln in page or answerkey.html.escape(ln) in page]
     assert answerkey.REDACTED in page
-    from coursekit.autograde import Course, write_report
+    from coursekit.grading.driver import Course, write_report
 
     write_report(Course(course), ASSIGNMENT)
     rows = (course / "reports" / f"{ASSIGNMENT}.integrity.csv").read_text()

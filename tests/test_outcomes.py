@@ -7,10 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from coursekit import integrity, outcomes
-from coursekit.autograde import Course, Outcome, explain
-from coursekit.grading import check
-from coursekit.outcomes import Failure, Kind, parse, tag
+from coursekit.grading import check, integrity, outcomes
+from coursekit.grading.driver import Course, Outcome, explain
+from coursekit.grading.outcomes import Failure, Kind, parse, tag
 
 # nbgrader's last exception lines (nbgrader's own words and exception type names)
 LINES = {

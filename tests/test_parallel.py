@@ -22,8 +22,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
-from coursekit.autograde import Course, Options, run_watched, with_memory_limit  # noqa: E402
-from coursekit.parallel import groups_of, scored_submissions  # noqa: E402
+from coursekit.grading.dask import groups_of, scored_submissions  # noqa: E402
+from coursekit.grading.driver import Course, Options, run_watched, with_memory_limit  # noqa: E402
 
 ASSIGNMENT = "03_losses"
 # every kind of answer, but not the memory bomb: stock nbgrader has no memory limit
@@ -172,7 +172,7 @@ def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_pa
     from nbclient import NotebookClient
 
     from coursekit import isolation
-    from coursekit.warmkernel import WarmKernelManager
+    from coursekit.grading.warmkernel import WarmKernelManager
 
     monkeypatch.setenv(isolation.ENV, isolation.NONE.to_env())
 
@@ -220,7 +220,7 @@ def test_a_driver_that_exits_leaves_no_grading_process_behind(tmp_path):
     tree = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
             f"open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(120)")
     driver = ("import sys, threading, time, os\n"
-              "from coursekit.autograde import run_watched\n"
+              "from coursekit.grading.driver import run_watched\n"
               f"threading.Thread(target=run_watched, args=([sys.executable, '-c', {tree!r}],), "
               "kwargs=dict(cwd='.', env=dict(os.environ)), daemon=True).start()\n"
               f"while not os.path.exists({str(pidfile)!r}): time.sleep(0.05)\n"
@@ -238,7 +238,7 @@ def test_a_driver_that_exits_leaves_no_grading_process_behind(tmp_path):
 def test_a_task_needs_no_disk_of_the_client(submitted, tmp_path):
     """A Dask task's argument is plain data: the group is graded in the worker even when the
     client's course folder is gone (as on another machine), and the result stores back."""
-    from coursekit.parallel import grade_group, jobs, store
+    from coursekit.grading.dask import grade_group, jobs, store
 
     course = tmp_path / "course"
     shutil.copytree(submitted, course)
@@ -293,7 +293,7 @@ def test_sandboxed_warm_kernels_start_clean_whatever_the_last_one_left(tmp_path,
     from nbclient import NotebookClient
 
     from coursekit import isolation
-    from coursekit.warmkernel import WarmKernelManager
+    from coursekit.grading.warmkernel import WarmKernelManager
 
     iso = isolation.detect()
     monkeypatch.setenv(isolation.ENV, iso.to_env())

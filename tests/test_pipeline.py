@@ -282,7 +282,7 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
     # the cut is "ename: evalue" in every grade cell of the feedback's source notebooks
     for s in graded:
         nb = nbformat.read(p.course / "autograded" / s / assignment / f"{assignment}.ipynb", as_version=4)
-        from coursekit.nbgrader_ext import CutGradeCellTracebacks
+        from coursekit.grading.preprocessors import CutGradeCellTracebacks
 
         nb, _ = CutGradeCellTracebacks().preprocess(nb, {})
         for cell in nb.cells:
@@ -300,7 +300,7 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
 def test_integrity_report_lists_exactly_the_declared_tricks(pipeline, assignment):
     """Per student, the kinds of finding are those its answer files declare (`# flags:`): every
     hostile or tampered answer is listed, and no right answer, however written, is."""
-    from coursekit.integrity import KINDS
+    from coursekit.grading.integrity import KINDS
 
     p = pipeline(assignment)
     reports = p.course / "reports"
@@ -329,7 +329,7 @@ def test_integrity_report_lists_exactly_the_declared_tricks(pipeline, assignment
 def test_rerun_is_idempotent(pipeline, assignment):
     """A second run grades nobody again (failures recorded for the same submission included) and
     reports the same scores; a resubmission is graded again."""
-    from coursekit.autograde import Course, Options, autograde
+    from coursekit.grading.driver import Course, Options, autograde
 
     p = pipeline(assignment)
     before = (p.course / "reports" / f"{assignment}.csv").read_text()
@@ -380,7 +380,7 @@ def test_figures(pipeline, assignment, tmp_path_factory, capsys):
 def test_watchdog_kills_the_whole_process_tree(tmp_path):
     """A run that hangs (ignoring SIGINT and SIGTERM, with a child in a session of its own) is
     killed with all its descendants."""
-    from coursekit.autograde import run_watched
+    from coursekit.grading.driver import run_watched
 
     pidfile = tmp_path / "pids"
     script = f"""

@@ -6,7 +6,7 @@ HIDDEN TESTS`, less the lines that a student sees anyway (the rest of the notebo
 lectures, the reference code in `coursekit.reference`, the registry's hints) and lines too short
 to be telling. `redact()` replaces each occurrence of a key line in a text (also
 HTML-, JSON- or repr-escaped) and every region marker. It is the second line of defence behind
-the sandbox (`coursekit.isolation`): feedback is redacted before it is written (the `RedactAnswerKey`
+the sandbox (`coursekit.grading.isolation`): feedback is redacted before it is written (the `RedactAnswerKey`
 preprocessor in the course's nbgrader_config.py), and the integrity report flags a submission
 whose outputs carry the key.
 """
@@ -51,9 +51,9 @@ def _key_of(paths: tuple) -> tuple:
 @lru_cache(maxsize=1)
 def _public_text() -> str:
     """What every student can read: the reference code, the registry's hints, the lectures."""
-    from . import ops
+    from .. import ops
 
-    pkg = Path(__file__).resolve().parent
+    pkg = Path(__file__).resolve().parents[1]
     parts = [p.read_text() for p in sorted((pkg / "reference").glob("*.py"))]
     parts += [h for spec in [*ops.REGISTRY.values(), *ops.STEPS.values()] for h in spec.hints.values()]
     for nb in sorted((pkg.parent / "notebooks").glob("*.ipynb")):

@@ -1,6 +1,6 @@
 """The grading driver: nbgrader autograde for every submitted student, and nothing is ever lost.
 
-    from coursekit.autograde import Course, autograde
+    from coursekit.grading.driver import Course, autograde
     outcomes = autograde(Course.find(), "01_neurons")     # or: coursekit autograde 01_neurons
 
 How it works:
@@ -11,9 +11,9 @@ How it works:
   by ONE `nbgrader autograde` process (a kernel start per student, not an nbgrader start), run in
   its own session with a watchdog and a memory limit (`memory_limit` bytes of data memory for
   nbgrader and every process it starts). Its kernels are forked from a process that imported
-  the course's modules once (`coursekit.warmkernel`). The course's nbgrader_config.py adds the sandboxed re-run
-  (`coursekit.nbgrader_ext.Regrade`). With `workers` or `scheduler`, groups of students are
-  graded the same way on Dask workers (`coursekit.parallel`).
+  the course's modules once (`coursekit.grading.warmkernel`). The course's nbgrader_config.py adds the sandboxed re-run
+  (`coursekit.grading.preprocessors.Regrade`). With `workers` or `scheduler`, groups of students are
+  graded the same way on Dask workers (`coursekit.grading.dask`).
 * A student whose grading fails is recorded with 0 for every grade cell and the reason (the
   gradebook's comment of each answer cell, and the report): nbgrader's own failures (a kernel
   killed by `os._exit`, a loop that ignores SIGINT past `Execute.timeout`, a broken notebook);
@@ -23,7 +23,7 @@ How it works:
 * Re-running is idempotent: graded students are skipped (nbgrader's rule, plus a check of the
   gradebook), failed ones are tried again and end the same way. The report
   (`<course>/reports/<assignment>.csv` and `.json`), the integrity report (`.integrity.csv` and
-  `.integrity.html`, see `coursekit.integrity`) and the nbgrader log (`.log`) are rewritten for
+  `.integrity.html`, see `coursekit.grading.integrity`) and the nbgrader log (`.log`) are rewritten for
   all submitted students.
 
 `grade_students()` is the per-student step (one nbgrader process for the given students);
@@ -117,7 +117,7 @@ class Course:
         env = dict(os.environ)
         bindir = os.path.dirname(sys.executable)
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-        pkg_parent = str(Path(__file__).resolve().parents[1])
+        pkg_parent = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
         env.update(self.environ)
@@ -439,8 +439,8 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
     import nbformat
     from nbgrader.api import MissingEntry
 
-    from .nbgrader_ext import read_kinds
     from .outcomes import kernel_kind
+    from .preprocessors import read_kinds
 
     out = Outcome(student, "graded")
     messages, kinds = {}, {}
@@ -536,7 +536,7 @@ class Options:
     timeout: seconds the whole run may take (None: no limit); memory_limit: bytes of data memory
     per grading process (None: none); warm_kernels: fork kernels from a process with the imports
     done; workers / scheduler: grade on a local Dask cluster of that many workers, or on the
-    cluster at that address; isolation: where student code runs (`coursekit.isolation.Isolation`;
+    cluster at that address; isolation: where student code runs (`coursekit.grading.isolation.Isolation`;
     None: the strongest this machine allows)."""
 
     force: bool = False
@@ -552,7 +552,7 @@ class Options:
 
 def _nbgrader_args(course: Course, assignment: str, students: list, opts: Options) -> list:
     """`nbgrader autograde` for `students` only, with coursekit's kernels: forked warm, and in the
-    sandbox when isolated (`coursekit.isolation`); "cold" ones import everything themselves."""
+    sandbox when isolated (`coursekit.grading.isolation`); "cold" ones import everything themselves."""
     from .isolation import ENV as ISOLATION
     from .isolation import parse
 
@@ -564,7 +564,7 @@ def _nbgrader_args(course: Course, assignment: str, students: list, opts: Option
         args.append("--force")
     isolated = ISOLATION in course.environ and parse(course.environ[ISOLATION]).active
     if opts.warm_kernels or isolated:
-        args.append("--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager")
+        args.append("--Execute.kernel_manager_class=coursekit.grading.warmkernel.WarmKernelManager")
     if not opts.warm_kernels and isolated:
         args.append("--WarmKernelManager.warm=False")
     return args
@@ -593,7 +593,7 @@ def grade_students(course: Course, assignment: str, students: list, opts: Option
                       env=course.env(), on_line=watch, watchdog=watchdog, log_path=log_path,
                       memory_limit=opts.memory_limit)
     batch = _sort_out(course, assignment, students, run, watch, opts.student_timeout)
-    for s, tried in watch.audit.items():  # read by the integrity report (coursekit.integrity)
+    for s, tried in watch.audit.items():  # read by the integrity report (coursekit.grading.integrity)
         dest = course.root / "autograded" / s / assignment
         if dest.is_dir():
             (dest / SANDBOX_LOG).write_text(json.dumps(tried, indent=1))
@@ -673,8 +673,8 @@ def autograde(course: Course, assignment: str, opts: Options = Options(), *, stu
     the grader fault that stopped them) and writes the report. Student code runs in
     `opts.isolation` (default: the strongest this machine allows; CourseError when there is none:
     pass `isolation.NONE` to grade anyway). With `opts.workers` or `opts.scheduler`, submissions
-    are graded in parallel on Dask (`coursekit.parallel`). PyTorch's expected answers are computed
-    once for the run (`coursekit.expectations`). Raises GraderFault when the gradebook cannot be
+    are graded in parallel on Dask (`coursekit.grading.dask`). PyTorch's expected answers are computed
+    once for the run (`coursekit.grading.expectations`). Raises GraderFault when the gradebook cannot be
     reached mid-run.
     """
     from sqlalchemy.exc import DBAPIError
@@ -729,7 +729,7 @@ def _autograde(course, assignment, opts: Options, students, say) -> list:
     if pending:
         with expectations_for(course, assignment, notebooks):
             if opts.workers or opts.scheduler:
-                from .parallel import grade_pending_parallel
+                from .dask import grade_pending_parallel
 
                 result = grade_pending_parallel(course, assignment, pending, opts, deadline=deadline,
                                                 log_path=log_path, say=say)
@@ -753,7 +753,7 @@ def expectations_for(course: Course, assignment: str, notebooks: list):
     computed once for the run into a read-only file that nbgrader, its kernels and the sandboxed
     re-run use (`course.environ[expectations.ENV]`, verified by its digest)."""
     from . import expectations
-    from .nbgrader_ext import instructor_cells
+    from .preprocessors import instructor_cells
 
     sources = []
     for nb in notebooks:

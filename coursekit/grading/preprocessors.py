@@ -21,7 +21,7 @@ it nbgrader 0.9.6 crashes on the notebook (KeyError 'grade_id' in add_missing_ta
 no traceback shows the hidden tests' source.
 
 `RedactAnswerKey` (feedback): every output is scanned for the text of the course's solutions and
-hidden tests (`coursekit.answerkey`, all assignments) and each match is replaced, whatever the
+hidden tests (`coursekit.grading.answerkey`, all assignments) and each match is replaced, whatever the
 sandbox let through.
 """
 from __future__ import annotations
@@ -118,7 +118,7 @@ class Regrade(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        from .grading import regrade
+        from .checker import regrade
 
         info = resources["nbgrader"]
         setup_src, test_src = instructor_cells(info["db_url"], info["notebook"], info["assignment"])

@@ -15,10 +15,10 @@ summary table, students with findings first, then the details). The findings, pe
 - stderr flood: more than 100,000 characters on stderr while the notebook ran;
 - forbidden path / network / signal: the submission's code reached, from the grading sandbox, for
   a path outside it (the course's sources, the gradebook, another student's work, "/"), for the
-  network, or signalled a process (the grader) (`coursekit.isolation`: denied, and reported by
+  network, or signalled a process (the grader) (`coursekit.grading.isolation`: denied, and reported by
   the kernel's audit hook);
 - answer key in output: an output of the autograded notebook carries text of the course's
-  solutions or hidden tests (`coursekit.answerkey`: the feedback redacts it).
+  solutions or hidden tests (`coursekit.grading.answerkey`: the feedback redacts it).
 
 Answer cells are read, never run: a scan of their syntax tree.
 """
@@ -200,7 +200,7 @@ def _sandbox(course, assignment, student) -> list:
     """What the submission's code reached for outside the grading sandbox (the kernel's audit)."""
     import json
 
-    from .autograde import SANDBOX_LOG
+    from .driver import SANDBOX_LOG
 
     path = course.root / "autograded" / student / assignment / SANDBOX_LOG
     try:

@@ -119,7 +119,7 @@ def _allowlist() -> list:
         real = os.path.realpath(entry or ".")
         if "-packages" in real or real.startswith((os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix))):
             paths.append(real)
-    paths.append(str(Path(__file__).resolve().parent))  # the coursekit package
+    paths.append(str(Path(__file__).resolve().parents[1]))  # the coursekit package
     kept: list = []
     for p in sorted({p for p in paths if p and p != "/"}, key=len):
         if not any(p.startswith(k.rstrip("/") + "/") for k in kept):  # shown already with a folder above it
@@ -167,10 +167,10 @@ def _probe(iso: Isolation) -> None:
     """Run this Python in the sandbox once; raise IsolationUnavailable with the reason if it fails."""
     key = iso.to_env() + sys.executable
     if key not in _PROBED:
-        code = "import numpy, coursekit.sandbox, os; print(os.getuid())"
+        code = "import numpy, coursekit.grading.sandbox, os; print(os.getuid())"
         try:
             run = subprocess.run(iso.wrap([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, "
-                                           f"{str(Path(__file__).resolve().parents[1])!r}); {code}"]),
+                                           f"{str(Path(__file__).resolve().parents[2])!r}); {code}"]),
                                  capture_output=True, text=True, timeout=60, check=False)
             _PROBED[key] = "" if run.returncode == 0 else (run.stderr.strip().splitlines() or ["no output"])[-1]
         except (OSError, subprocess.TimeoutExpired) as e:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 ENV = "COURSEKIT_EXPECTATIONS"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # coursekit/
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def device_name() -> str:
     choice = (os.environ.get("COURSEKIT_DEVICE") or "").strip().lower()
     if choice in ("cpu", "cuda"):
         return choice
-    from . import backend
+    from .. import backend
 
     return backend.device().type
 
@@ -100,7 +100,7 @@ def compute(spec, mode: str, cases, device: str) -> Expected:
     """The reference's and PyTorch's answers on `cases` (PyTorch on `device`)."""
     import warnings
 
-    from . import backend
+    from .. import backend
 
     dev = backend.device(device)
     jobs, values = [], []
@@ -165,7 +165,7 @@ def write_store(path, names, device: str) -> str:
     """Compute the expectations of every check name in `names` ("relu_forward", "adam_step", ...;
     visible and hidden case sets) on `device`, write them to `path` (read-only) and return the
     value for $COURSEKIT_EXPECTATIONS."""
-    from . import ops
+    from .. import ops
 
     entries = {}
     for name in sorted(set(names)):
@@ -189,7 +189,7 @@ def write_store(path, names, device: str) -> str:
 
 @contextlib.contextmanager
 def shared_folder():
-    """A fresh folder for a store, that the grading user (coursekit.isolation) can read; removed after."""
+    """A fresh folder for a store, that the grading user (coursekit.grading.isolation) can read; removed after."""
     folder = Path(tempfile.mkdtemp(prefix="coursekit-expect-"))
     try:
         folder.chmod(0o755)

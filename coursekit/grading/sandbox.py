@@ -5,7 +5,7 @@ Two ways to get a student's outputs for the registry's cases, with one shared co
 * `InProcess(fn)`: the function object lives in the caller (a student's kernel). Inputs are
   copies, prints and warnings are captured, calls into torch / `coursekit.reference` are traced.
 * `StudentCode(...)`: the answer cells' *source* runs only in a fresh child interpreter
-  (`python -m coursekit.sandbox`) where torch and `coursekit.reference` cannot be imported and
+  (`python -m coursekit.grading.sandbox`) where torch and `coursekit.reference` cannot be imported and
   forbidden names raise. The grading process never executes student code, so nothing a student
   writes (patching numpy, rebinding `check`, fake prints, `sys.exit`, `os._exit`, endless loops)
   changes how their outputs are judged. The child only sends values back, and the parent
@@ -32,9 +32,11 @@ import numpy as np
 
 from .outcomes import Kind
 
-BLOCKED = ("torch", "coursekit")  # modules a student function may not use (coursekit.sandbox aside)
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_REFERENCE_DIR = os.path.join(_HERE, "reference") + os.sep
+BLOCKED = ("torch", "coursekit")  # modules a student function may not use (this module aside)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # coursekit/
+_REFERENCE_DIR = os.path.join(_PACKAGE, "reference") + os.sep
+# what the child may import of coursekit: this module and what it imports (nothing of the reference)
+_CHILD_OWN = ("coursekit", "coursekit.grading", "coursekit.grading.sandbox", "coursekit.grading.outcomes")
 
 
 class Forbidden(Exception):
@@ -313,13 +315,13 @@ class StudentCode:
 
     def _spawn(self):
         """A new child (an interpreter with numpy imported, waiting for its answers), in the
-        isolation the autograder chose (`coursekit.isolation`: another user, no course, no network)."""
+        isolation the autograder chose (`coursekit.grading.isolation`: another user, no course, no network)."""
         from .isolation import IsolationUnavailable, from_env, student_env
 
         env = {k: v for k, v in student_env(os.environ).items() if not k.startswith(("COURSEKIT_", "JPY_"))}
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"
         try:
-            argv = from_env().wrap([sys.executable, "-I", "-c", _CHILD_BOOT, os.path.dirname(_HERE),
+            argv = from_env().wrap([sys.executable, "-I", "-c", _CHILD_BOOT, os.path.dirname(_PACKAGE),
                                     str(self.memory_mb)])
         except IsolationUnavailable as e:
             raise SandboxUnavailable(str(e)) from None
@@ -449,7 +451,7 @@ class SandboxedFunction:
 
 class _SafeUnpickler(pickle.Unpickler):
     _ALLOWED = {
-        ("coursekit.sandbox", "Foreign"),  # two strings: nothing runs when it is rebuilt
+        ("coursekit.grading.sandbox", "Foreign"),  # two strings: nothing runs when it is rebuilt
         ("numpy", "ndarray"), ("numpy", "dtype"),
         ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
@@ -468,7 +470,8 @@ def _safe_loads(data: bytes):
 
 # ---------------------------------------------------------------------------- the child
 
-_CHILD_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from coursekit.sandbox import _child_main; _child_main()"
+_CHILD_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from coursekit.grading.sandbox import _child_main; "
+               "_child_main()")
 
 
 class _Blocker:
@@ -479,7 +482,7 @@ class _Blocker:
 
     def find_spec(self, name, path=None, target=None):
         root = name.split(".")[0]
-        if root in BLOCKED and name != "coursekit.sandbox":
+        if root in BLOCKED and name not in _CHILD_OWN:
             label = "coursekit.reference" if name.startswith("coursekit") else root
             if label not in self.record:
                 self.record.append(label)
@@ -562,9 +565,8 @@ def _child_step(ns, msg, states):
 
 
 def _child_load(ns, msg, imported):
-    for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED and m != "coursekit.sandbox"]:
-        if name not in ("coursekit",):
-            del sys.modules[name]
+    for name in [m for m in sys.modules if m.split(".")[0] in BLOCKED and m not in _CHILD_OWN]:
+        del sys.modules[name]
     blocker = _Blocker([])
     sys.meta_path.insert(0, blocker)
     errors = []

@@ -5,13 +5,13 @@ A new kernel pays for the interpreter, ipykernel, numpy, torch, coursekit and wh
 autograd import on first use before its tests run; a forked one pays for none of it (`make bench`
 measures both).
 `coursekit autograde` turns it on for its nbgrader runs
-(`--Execute.kernel_manager_class=coursekit.warmkernel.WarmKernelManager`); stock
+(`--Execute.kernel_manager_class=coursekit.grading.warmkernel.WarmKernelManager`); stock
 `nbgrader autograde` on the same course keeps ordinary kernels, and the tests check both give the
 same grades.
 
 * `WarmKernelManager` is nbclient's AsyncKernelManager with one change: an ipykernel of this very
   interpreter is started by asking the *zygote* to fork; any other kernel starts as usual.
-* The zygote (`python -m coursekit.warmkernel MODULE...`) is a child of the nbgrader process,
+* The zygote (`python -m coursekit.grading.warmkernel MODULE...`) is a child of the nbgrader process,
   started on the first kernel: it imports the modules, then forks one child per request read on
   its stdin and writes the child's pid on its stdout. It exits when nbgrader does (its stdin
   closes). It has one thread (torch and OpenBLAS start none before their first use), so forking is
@@ -48,7 +48,7 @@ FALLBACK = "coursekit: warm kernels unavailable"  # starts the one warning of a 
 
 # what the course's kernels import, and what ipykernel and autograd's first backward import on first use
 PRELOAD = ["numpy", "scipy.special", "torch", "torch.func", "torch.fx.experimental.symbolic_shapes",
-           "coursekit.grading", "ipykernel.kernelapp", "ipykernel.ipkernel",
+           "coursekit.grading.checker", "ipykernel.kernelapp", "ipykernel.ipkernel",
            "matplotlib_inline.backend_inline", "jedi"]
 
 
@@ -97,7 +97,7 @@ class ZygoteUnavailable(RuntimeError):
 class Zygote:
     """The forking process (see the module's docstring); one per process that starts kernels.
 
-    Isolated (`coursekit.isolation`), it runs in the sandbox as the grading user, sharing only the
+    Isolated (`coursekit.grading.isolation`), it runs in the sandbox as the grading user, sharing only the
     host's process ids (nbgrader signals the kernels): its kernels see no course and no network,
     talk to nbgrader over Unix sockets in `sockets`, work in the sandbox's /tmp, and before each new
     kernel the zygote kills whatever the last one left running and empties /tmp."""
@@ -107,7 +107,7 @@ class Zygote:
     _lock = threading.Lock()
 
     def __init__(self, preload, iso, sockets=None):
-        argv = [sys.executable, "-m", "coursekit.warmkernel", *preload]
+        argv = [sys.executable, "-m", "coursekit.grading.warmkernel", *preload]
         env = None
         if iso.active:
             store = os.environ.get(_EXPECTATIONS_ENV, "").rpartition("#")[0]
@@ -192,7 +192,7 @@ class WarmKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose ipykernels (of this interpreter) are forked from the zygote;
     their clients are `WarmKernelClient`s, and a grading kernel is stopped at once when done."""
 
-    client_class = DottedObjectName("coursekit.warmkernel.WarmKernelClient")
+    client_class = DottedObjectName("coursekit.grading.warmkernel.WarmKernelClient")
     client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
 
     preload = List(Unicode(), default_value=PRELOAD,
@@ -303,7 +303,7 @@ def _kernel(request: dict, channel: list) -> None:
     os._exit(code)
 
 
-SANDBOXED = bool(os.environ.get("COURSEKIT_SANDBOXED"))  # this zygote runs in coursekit.isolation's sandbox
+SANDBOXED = bool(os.environ.get("COURSEKIT_SANDBOXED"))  # this zygote runs in coursekit.grading.isolation's sandbox
 AUDIT = "coursekit-sandbox:"  # starts a line (on nbgrader's log) naming what student code reached for
 
 

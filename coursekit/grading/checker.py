@@ -8,7 +8,7 @@ A short table goes to stdout; a failure raises AssertionError naming the case, t
 shapes, the worst index, expected vs got, and a hint. Nothing is written to stderr (nbgrader
 scores a cell 0 when anything is). `regrade()` is the authoritative grade used by the autograder:
 it re-runs a notebook's test cells in a fresh process where the answer cells exist only in a
-sandbox (see `coursekit.sandbox`), so patching numpy, `check` or the registry from an answer cell
+sandbox (see `coursekit.grading.sandbox`), so patching numpy, `check` or the registry from an answer cell
 cannot turn a wrong answer into a right one.
 """
 from __future__ import annotations
@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import expectations, ops
-from .compare import compare
+from .. import ops
+from ..compare import compare
+from . import expectations
 from .outcomes import Kind, failed, kind_of
 from .sandbox import (
     Foreign,
@@ -340,13 +341,13 @@ def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden
         raise ValueError(f"train_check() takes an update rule such as 'adam_step', got {name!r}")
     if not (callable(fn) or isinstance(fn, SandboxedFunction)):
         raise TypeError(f"train_check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
-    from . import data
-    from .reference import train
+    from .. import data
+    from ..reference import train
 
     X_tr, X_te, y_tr, y_te = data.digits(seed=0)
     seed = 1 if hidden else 0
     runs = {}
-    from .reference.optim import Optimizer
+    from ..reference.optim import Optimizer
 
     for who in ("reference", "yours"):
         opt = Optimizer(spec.name, **spec.train_hyper) if who == "reference" else \
