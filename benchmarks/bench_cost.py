@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -78,7 +79,7 @@ def first_check(device: str) -> dict:
     the first op again."""
     from jupyter_client.manager import start_new_kernel
 
-    km, kc = start_new_kernel(extra_env={"COURSEKIT_DEVICE": device, "PYTHONPATH": str(ROOT)})
+    km, kc = start_new_kernel(env={**os.environ, "COURSEKIT_DEVICE": device, "PYTHONPATH": str(ROOT)})
     try:
         out = []
         kc.execute_interactive(FIRST_CHECK, timeout=300, output_hook=lambda m: out.append(
