@@ -148,9 +148,6 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
     if forward is not None and not (callable(forward) or isinstance(forward, SandboxedFunction)):
         raise TypeError(f"forward= must be your forward function, got {type(forward).__name__}")
     exp = expectations.get(spec, mode, hidden)
-    names = _grad_names(spec) if mode == "backward" else None
-    expected = [(ref, tor) if names is None else ({k: ref[k] for k in names}, {k: tor[k] for k in names})
-                for ref, tor in exp.values]
     # a student's forward makes its own cache: the reference's is passed only without one
     jobs = exp.jobs if forward is None else [(a, kw, dout, None) for a, kw, dout, _ in exp.jobs]
 
@@ -171,12 +168,15 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
         runner = InProcess(forbid)
         fwd = fn if mode in ("forward", "step") else forward
         results = runner.run(fwd, fn if mode == "backward" else None, mode, jobs)
-    return _judge(name, spec, mode, exp, expected, jobs, results, hidden, quiet)
+    return _judge(name, spec, mode, exp, jobs, results, hidden, quiet)
 
 
-def _judge(name, spec, mode, exp, expected, jobs, results, hidden, quiet) -> CheckResult:
+def _judge(name, spec, mode, exp, jobs, results, hidden, quiet) -> CheckResult:
     """Rows of the table, one per case of `exp` (an expectations.Expected), and the verdict."""
     arg_names = list(spec.inputs) + ([f"d{o}" for o in spec.outputs] if spec.multi else ["dout"])
+    names = _grad_names(spec) if mode == "backward" else None  # the order a backward returns them in
+    expected = [(ref, tor) if names is None else ({k: ref[k] for k in names}, {k: tor[k] for k in names})
+                for ref, tor in exp.values]
     rows = [_judge_case(spec, mode, case, job, want, res, arg_names)
             for case, job, want, res in zip(exp.cases, jobs, expected, results)]
     failure = next(((case, row) for case, row in zip(exp.cases, rows) if not row.ok), None)
