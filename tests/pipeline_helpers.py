@@ -150,6 +150,17 @@ def submit(course_root: Path, assignment: str, student: str, nb, timestamp="2026
     (d / "timestamp.txt").write_text(timestamp)
 
 
+def submit_answers(course_root: Path, assignment: str, students: dict) -> None:
+    """Submit, for each student, the released notebook solved with the source's solutions and then
+    the edits of the answer named (None: the solutions as they are; "unsolved": the release)."""
+    release_nb = nbformat.read(course_root / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    sols = solutions(nbformat.read(course_root / "source" / assignment / f"{assignment}.ipynb", as_version=4))
+    by_name = {a.name: a for a in answers(assignment)}
+    for student, name in students.items():
+        nb = release_nb if name == "unsolved" else submission(release_nb, sols, by_name[name].edits if name else ())
+        submit(course_root, assignment, student, nb)
+
+
 TEST_CONFIG = """
 # --- pipeline tests: shorter limits than a real course
 c.Execute.timeout = {timeout}

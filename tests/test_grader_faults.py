@@ -9,11 +9,10 @@ import shutil
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
+from pipeline_helpers import ROOT, answers, cli, make_course, submit_answers  # noqa: E402
 
 from coursekit.grading.driver import Course  # noqa: E402
 
@@ -30,11 +29,7 @@ def released(tmp_path_factory) -> Path:
     course = make_course(tmp_path_factory.mktemp("faults") / "course")
     res = _cli("--course", str(course), "release", ASSIGNMENT)
     assert res.returncode == 0, res.stdout + res.stderr
-    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
-    submit(course, ASSIGNMENT, "right", submission(release_nb, sols))
-    submit(course, ASSIGNMENT, "wrong", submission(release_nb, sols, {a.name: a for a in answers(ASSIGNMENT)}[WRONG].edits))
-    submit(course, ASSIGNMENT, "unsolved", release_nb)
+    submit_answers(course, ASSIGNMENT, {"right": None, "wrong": WRONG, "unsolved": "unsolved"})
     return course
 
 
@@ -109,9 +104,7 @@ def test_without_the_sandbox_a_submission_that_kills_nbgrader_gets_0_and_the_oth
     student's 0 with the reason, and grades the students after it in a new nbgrader run."""
     course = tmp_path / "course"
     shutil.copytree(released, course)
-    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
-    submit(course, ASSIGNMENT, "killer", submission(release_nb, sols, answers_by_name()["hostile_kill_grader"].edits))
+    submit_answers(course, ASSIGNMENT, {"killer": "hostile_kill_grader"})
     res = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", "--unsafe-same-user")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "student code runs in: NONE" in res.stdout

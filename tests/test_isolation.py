@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
+from pipeline_helpers import ROOT, answers, cli, make_course, submit_answers  # noqa: E402
 
 from coursekit.grading import answerkey, isolation  # noqa: E402
 
@@ -89,13 +89,8 @@ def released(tmp_path_factory) -> Path:
 
 
 def _submit(course, names):
-    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    sols = solutions(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
-    by_name = {a.name: a for a in answers(ASSIGNMENT)}
-    submit(course, ASSIGNMENT, "solution", submission(release_nb, sols))
-    for name in names:
-        submit(course, ASSIGNMENT, name, submission(release_nb, sols, by_name[name].edits))
-    return by_name
+    submit_answers(course, ASSIGNMENT, {"solution": None, **{name: name for name in names}})
+    return {a.name: a for a in answers(ASSIGNMENT)}
 
 
 @pytest.mark.pipeline
