@@ -30,6 +30,11 @@ class Report:
         return self.ok
 
 
+
+def torch_hint(type_name: str) -> str:
+    """The hint for a value of `type_name` where an ndarray belongs (a tensor is a common slip)."""
+    return " (a torch tensor: write this one in NumPy)" if "torch" in type_name else ""
+
 def _fmt(v) -> str:
     return np.format_float_positional(v, precision=10, trim="-") if np.isfinite(v) else str(v)
 
@@ -50,8 +55,8 @@ def compare(got, expected, *, atol: float = 1e-7, rtol: float = 1e-6, name: str 
             what = "None"
         else:
             what = f"{type(got).__module__}.{type(got).__qualname__}".replace("builtins.", "")
-        hint = " (a torch tensor: write this one in NumPy)" if "torch" in what else ""
-        return Report(name, False, False, f"expected a numpy.ndarray of shape {expected.shape}, got {what}{hint}",
+        return Report(name, False, False, f"expected a numpy.ndarray of shape {expected.shape}, got {what}"
+                      f"{torch_hint(what)}",
                       expected_shape=expected.shape)
     if got.shape != expected.shape:
         return Report(name, False, False, f"shape {got.shape}, expected {expected.shape}",

@@ -34,6 +34,7 @@ from .sandbox import (
     StudentCode,
     run_case,
     split_source,
+    step_result,
 )
 
 
@@ -317,11 +318,8 @@ class _StudentRule:
     def _all(self, params, grads):
         out = []
         for i, (p, g) in enumerate(zip(params, grads)):
-            ret = self.fn(p, g, self.states[i], **self.hyper)
-            if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
-                raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
-            out.append(ret[0])
-            self.states[i] = ret[1]
+            param, self.states[i] = step_result(self.fn(p, g, self.states[i], **self.hyper))
+            out.append(param)
         return out
 
 

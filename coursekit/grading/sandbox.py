@@ -30,13 +30,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compare import torch_hint
 from .outcomes import Kind
 
 BLOCKED = ("torch", "coursekit")  # modules a student function may not use (this module aside)
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # coursekit/
 _REFERENCE_DIR = os.path.join(_PACKAGE, "reference") + os.sep
 # what the child may import of coursekit: this module and what it imports (nothing of the reference)
-_CHILD_OWN = ("coursekit", "coursekit.grading", "coursekit.grading.sandbox", "coursekit.grading.outcomes")
+_CHILD_OWN = ("coursekit", "coursekit.compare", "coursekit.grading", "coursekit.grading.sandbox",
+              "coursekit.grading.outcomes")
 
 
 class Forbidden(Exception):
@@ -118,7 +120,7 @@ class Foreign:
     text: str
 
     def __str__(self) -> str:
-        return f"a {self.type}" + (" (a torch tensor: write this one in NumPy)" if "torch" in self.type else "")
+        return f"a {self.type}{torch_hint(self.type)}"
 
 
 def _sanitize(v, depth=0):
@@ -186,12 +188,16 @@ def _run_steps(step, param, grads, kwargs):
     params = [param, -0.5 * param[..., ::-1] if isinstance(param, np.ndarray) else param]
     for grad in grads:
         for k, g in enumerate((grad, 2.0 * grad[..., ::-1] if isinstance(grad, np.ndarray) else grad)):
-            ret = step(params[k], g, states[k], **kwargs)
-            if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
-                raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
-            params[k], states[k] = ret
+            params[k], states[k] = step_result(step(params[k], g, states[k], **kwargs))
         value.append(_sanitize(params[0]))
     return np.stack(value) if all(isinstance(v, np.ndarray) for v in value) else value[0]
+
+
+def step_result(ret) -> tuple:
+    """What an update rule returned, checked to be (param, state)."""
+    if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
+        raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
+    return tuple(ret)
 
 
 def _student_traceback(e) -> str:
@@ -554,11 +560,8 @@ def _child_step(ns, msg, states):
     try:
         with _capture_output(buf), _forbid_names(msg["forbid"]):
             for slot, (p, g) in enumerate(zip(msg["params"], msg["grads"])):
-                ret = fn(p, g, states.get(slot), **msg["hyper"])
-                if not (isinstance(ret, (tuple, list)) and len(ret) == 2):
-                    raise TypeError(f"an update step must return (param, state), got {type(ret).__name__}")
-                out.append(_sanitize(ret[0]))
-                states[slot] = ret[1]
+                param, states[slot] = step_result(fn(p, g, states.get(slot), **msg["hyper"]))
+                out.append(_sanitize(param))
     except (Exception, SystemExit, KeyboardInterrupt) as e:  # noqa: BLE001
         return {"error": (type(e).__name__, str(e)[:500])}
     return {"params": out}
