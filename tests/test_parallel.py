@@ -171,7 +171,7 @@ def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_pa
 
     from nbclient import NotebookClient
 
-    from coursekit import isolation
+    from coursekit.grading import isolation
     from coursekit.grading.warmkernel import WarmKernelManager
 
     monkeypatch.setenv(isolation.ENV, isolation.NONE.to_env())
@@ -292,7 +292,7 @@ def test_sandboxed_warm_kernels_start_clean_whatever_the_last_one_left(tmp_path,
     predecessor: neither its files nor a process it left running (a daemon that double-forked)."""
     from nbclient import NotebookClient
 
-    from coursekit import isolation
+    from coursekit.grading import isolation
     from coursekit.grading.warmkernel import WarmKernelManager
 
     iso = isolation.detect()

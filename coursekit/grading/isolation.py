@@ -3,9 +3,12 @@
 Everything that runs a submission's code (the grading kernel, the sandboxed re-run's child, and
 whatever they start) is started through `Isolation.wrap(argv)`:
 
-* as root: `setpriv` to the grading user (`nobody` unless told otherwise), then `bwrap`
-  (bubblewrap alone does not drop root's rights);
-* as another user: `bwrap` as that user;
+* as root: `bwrap` sets up the mounts as root (so folders above the checkout may be private), with
+  no user namespace, and runs `setpriv` first inside, which drops to the grading user (`nobody`
+  unless told otherwise), all capabilities and any way back (no_new_privs): bubblewrap alone does
+  not drop root's rights, and switching user before bubblewrap fails on a checkout in a private
+  folder (a `mktemp -d`, /root);
+* as another user: `bwrap` as that user, in a user namespace;
 * inside bwrap (`--unshare-all`: no network, own PIDs, own IPC), the file system is an allowlist:
   the system's read-only folders (/usr, /lib*, /bin, /sbin, /etc), this Python and its packages,
   the `coursekit` package itself, and an empty private /tmp that is the only writable place.
@@ -69,18 +72,17 @@ class Isolation:
         reports its kernels' pids to nbgrader, which signals them)."""
         if not self.active:
             return list(argv)
-        unshare = ["--unshare-user-try", "--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"] \
-            if share_pids else ["--unshare-all"]
-        args = ["bwrap", *unshare, "--die-with-parent", "--new-session", "--tmpfs", "/"]
-        for path in _allowlist():
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
+        args = ["bwrap", *_unshare(self.kind, share_pids), "--die-with-parent", "--new-session", "--tmpfs", "/"]
         # a new /proc needs a PID namespace of its own; sharing the host's, /proc is the host's (read-only)
         args += ["--dev", "/dev", *(["--ro-bind", "/proc", "/proc"] if share_pids else ["--proc", "/proc"]),
-                 "--tmpfs", "/tmp", "--dir", SCRATCH, "--dir", "/tmp/home"]
-        for path in dict.fromkeys(str(p) for p in (*self.readable, *readable)):
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
+                 "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0777", "--dir", SCRATCH,
+                 "--perms", "0777", "--dir", "/tmp/home"]
+        shown = [p for p in dict.fromkeys([*_allowlist(), *(str(p) for p in (*self.readable, *readable))])
+                 if os.path.exists(p)]  # after /tmp: some are in it
+        for folder in _parents([*shown, *(str(p) for p in writable)]):  # traversable, whatever they are outside
+            args += ["--perms", "0755", "--dir", folder]
+        for path in shown:
+            args += ["--ro-bind", path, path]
         for path in writable:
             args += ["--bind", str(path), str(path)]
         args += ["--remount-ro", "/"]  # the sandbox's own root: nothing new appears there
@@ -88,11 +90,11 @@ class Isolation:
                      "IPYTHONDIR": "/tmp/home/.ipython", "PYTHONDONTWRITEBYTECODE": "1"}.items():
             args += ["--setenv", k, v]
         args += ["--chdir", SCRATCH, "--"]
-        prefix = []
-        if self.kind == "user+bwrap":
+        if self.kind == "user+bwrap":  # bwrap mounted as root; the program starts as the grading user
             uid, gid = self.uid_gid()
-            prefix = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all", "--"]
-        return prefix + args + list(argv)
+            args += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
+                     "--bounding-set=-all", "--no-new-privs", "--"]
+        return args + list(argv)
 
     def to_env(self) -> str:
         return json.dumps({"kind": self.kind, "user": self.user, "readable": list(self.readable)})
@@ -109,6 +111,29 @@ _KEPT_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "JPY_")
 def student_env(environ) -> dict:
     """The part of `environ` that student code may see."""
     return {k: v for k, v in environ.items() if k in _KEPT or k.startswith(_KEPT_PREFIXES)}
+
+
+def _parents(paths) -> list:
+    """The folders above `paths` that the sandbox has to make (not /, /tmp, or a path itself)."""
+    found = []
+    for path in paths:
+        for parent in list(Path(path).parents)[::-1]:
+            p = str(parent)
+            if p not in ("/", "/tmp") and p not in paths and p not in found:
+                found.append(p)
+    return found
+
+
+def _unshare(kind: str, share_pids: bool) -> list:
+    """bwrap's namespaces: all of them, but the user namespace as root (root sets up the mounts,
+    whatever the permissions of the folders above the checkout, then setpriv drops to the grading
+    user, who must not be mapped to root), and the PID namespace when `share_pids`."""
+    names = ["--unshare-ipc", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if kind != "user+bwrap":
+        names.append("--unshare-user")
+    if not share_pids:
+        names.append("--unshare-pid")
+    return names
 
 
 def _allowlist() -> list:
