@@ -80,3 +80,17 @@ def test_check_failures_carry_their_kind(fn, kind):
     with pytest.raises(AssertionError) as e:
         check("relu_forward", fn, quiet=True)
     assert type(e.value) is AssertionError and e.value.kind == kind
+
+
+def test_the_reruns_verdicts_carry_kinds_too():
+    """In the sandbox, an answer that imports the reference (so its names never exist), one that
+    loops for ever and one that is simply wrong: the verdicts say which."""
+    from coursekit.grading import regrade
+
+    setup = ["import numpy as np\nfrom coursekit import check"]
+    answers = {"imports the reference": "from coursekit.reference.activations import relu_forward",
+               "loops": "def relu_forward(x):\n    while True:\n        pass",
+               "wrong": "def relu_forward(x):\n    return np.abs(x), x"}
+    kinds = {label: regrade(setup, [src], {"t": "check('relu_forward', relu_forward)"}, timeout=5)["t"].kind
+             for label, src in answers.items()}
+    assert kinds == {"imports the reference": Kind.FORBIDDEN_CALL, "loops": Kind.TIMEOUT, "wrong": Kind.WRONG}

@@ -163,7 +163,8 @@ def check(name: str, fn, *, forward=None, hidden: bool = False, forbid=(), quiet
             raise failed(f"{name}: {e}", e.kind) from None
         if "missing" in reply:
             errors = "; ".join(student.code.errors + student.code.load_errors())
-            raise failed(f"{name}: {reply['missing']}" + (f" ({errors})" if errors else ""), Kind.ERROR) from None
+            kind = Kind.FORBIDDEN_CALL if student.code.load_forbidden() else Kind.ERROR  # an import of the reference
+            raise failed(f"{name}: {reply['missing']}" + (f" ({errors})" if errors else ""), kind) from None
         results = reply["results"]
     else:
         runner = InProcess(forbid)

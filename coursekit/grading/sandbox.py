@@ -404,6 +404,10 @@ class StudentCode:
         """Statements of the answer cells that failed to load in the sandbox."""
         return list((self.load_report or {}).get("errors", []))
 
+    def load_forbidden(self) -> list:
+        """Forbidden modules (torch, coursekit.reference) the answer cells tried to import."""
+        return list((self.load_report or {}).get("forbidden", []))
+
     def close(self):
         if self._proc is not None:
             _kill(self._proc)
@@ -591,4 +595,4 @@ def _child_load(ns, msg, imported):
                     exec(compile(code, f"<answer {i + 1}>", "exec"), ns)
                 except BaseException as e:  # noqa: BLE001
                     errors.append(f"answer cell {i + 1}, line {lineno}: {type(e).__name__}: {str(e)[:200]}")
-    return {"errors": errors}
+    return {"errors": errors, "forbidden": sorted(set(imported))}
