@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_helpers import answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
 
+from coursekit.grading.course import Course  # noqa: E402
 from coursekit.grading.dask import scored_submissions  # noqa: E402
-from coursekit.grading.driver import Course  # noqa: E402
 
 LEFT_OUT = ("hostile_memory_bomb", "hostile_kill_grader")  # see the module docstring
 

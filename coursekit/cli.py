@@ -20,7 +20,8 @@ import re
 import sys
 import time
 
-from .grading.driver import Course, CourseError, GraderFault, Options, autograde
+from .grading.course import Course, CourseError, course_config
+from .grading.driver import GraderFault, Options, autograde
 from .grading.isolation import NONE
 
 
@@ -79,7 +80,6 @@ def cmd_collect(course: Course, args) -> int:
                                   f"in {archive} first")
             _nbgrader(course, "zip_collect", a, "--force")
         else:
-            from .grading.driver import course_config
 
             course_id = course_config(course).CourseDirectory.get("course_id", "")
             inbound = course.ensure_exchange() / str(course_id) / "inbound"
@@ -260,7 +260,6 @@ def _doctor_course(found: _Findings, course: Course) -> None:
 
 
 def _doctor_config(found: _Findings, course: Course) -> None:
-    from .grading.driver import course_config
 
     try:
         cfg = course_config(course)

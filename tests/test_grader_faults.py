@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, cli, make_course, submit_answers  # noqa: E402
 
-from coursekit.grading.driver import Course  # noqa: E402
+from coursekit.grading.course import Course  # noqa: E402
 
 ASSIGNMENT = "03_losses"
 WRONG = "mutant_mse_sum_for_mean"

@@ -156,7 +156,8 @@ def test_a_leak_planted_past_the_sandbox_is_redacted_from_the_feedback(released,
     key = [ln for ln in answerkey.key_lines(course) if ln not in own]
     assert not [ln for ln in key if ln in page or answerkey.html.escape(ln) in page]
     assert answerkey.REDACTED in page
-    from coursekit.grading.driver import Course, write_report
+    from coursekit.grading.course import Course
+    from coursekit.grading.driver import write_report
 
     write_report(Course(course), ASSIGNMENT)
     rows = (course / "reports" / f"{ASSIGNMENT}.integrity.csv").read_text()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from coursekit.grading import check, integrity, outcomes
-from coursekit.grading.driver import Course, Outcome, explain
+from coursekit.grading.course import Course
+from coursekit.grading.driver import Outcome, explain
 from coursekit.grading.outcomes import Failure, Kind, parse, tag
 
 # nbgrader's last exception lines (nbgrader's own words and exception type names)

@@ -22,9 +22,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline_helpers import ROOT, answers, cli, make_course, solutions, submission, submit  # noqa: E402
 
+from coursekit.grading.course import Course  # noqa: E402
 from coursekit.grading.dask import groups_of, scored_submissions  # noqa: E402
-from coursekit.grading.driver import Course, Options, run_watched, with_memory_limit  # noqa: E402
+from coursekit.grading.driver import Options  # noqa: E402
 from coursekit.grading.outcomes import Kind  # noqa: E402
+from coursekit.grading.procs import run_watched, with_memory_limit  # noqa: E402
 
 ASSIGNMENT = "03_losses"
 # every kind of answer, but not the memory bomb: stock nbgrader has no memory limit
@@ -221,7 +223,7 @@ def test_a_driver_that_exits_leaves_no_grading_process_behind(tmp_path):
     tree = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
             f"open({str(pidfile)!r}, 'w').write(str(p.pid)); time.sleep(120)")
     driver = ("import sys, threading, time, os\n"
-              "from coursekit.grading.driver import run_watched\n"
+              "from coursekit.grading.procs import run_watched\n"
               f"threading.Thread(target=run_watched, args=([sys.executable, '-c', {tree!r}],), "
               "kwargs=dict(cwd='.', env=dict(os.environ)), daemon=True).start()\n"
               f"while not os.path.exists({str(pidfile)!r}): time.sleep(0.05)\n"

@@ -329,7 +329,8 @@ def test_integrity_report_lists_exactly_the_declared_tricks(pipeline, assignment
 def test_rerun_is_idempotent(pipeline, assignment):
     """A second run grades nobody again (failures recorded for the same submission included) and
     reports the same scores; a resubmission is graded again."""
-    from coursekit.grading.driver import Course, Options, autograde
+    from coursekit.grading.course import Course
+    from coursekit.grading.driver import Options, autograde
 
     p = pipeline(assignment)
     before = (p.course / "reports" / f"{assignment}.csv").read_text()
@@ -380,7 +381,7 @@ def test_figures(pipeline, assignment, tmp_path_factory, capsys):
 def test_watchdog_kills_the_whole_process_tree(tmp_path):
     """A run that hangs (ignoring SIGINT and SIGTERM, with a child in a session of its own) is
     killed with all its descendants."""
-    from coursekit.grading.driver import run_watched
+    from coursekit.grading.procs import run_watched
 
     pidfile = tmp_path / "pids"
     script = f"""

@@ -8,7 +8,9 @@
     warmkernel.py     kernels forked from a zygote (the manager in nbgrader, the zygote in the sandbox)
     preprocessors.py  nbgrader's preprocessors: the re-run, unknown cells, clean feedback
     answerkey.py      the answer key's text, redacted from feedback
-    driver.py         `coursekit autograde`: the course folder, watched nbgrader runs, reports
+    course.py         the course folder (config, submissions, gradebook) and running nbgrader there
+    procs.py          watched processes: whole trees killed on a deadline, the memory limit
+    driver.py         `coursekit autograde`: nbgrader runs per batch, failures vs grader faults, reports
     dask.py           the same on Dask workers, one gradebook writer
     integrity.py      the integrity report
 

@@ -1,6 +1,7 @@
 """`coursekit autograde ASSIGNMENT --workers N`: submissions graded in parallel on Dask distributed.
 
-    from coursekit.grading.driver import Course, autograde
+    from coursekit.grading.course import Course
+    from coursekit.grading.driver import autograde
     autograde(Course.find(), "03_losses", workers=2)                       # a local cluster
     autograde(Course.find(), "03_losses", scheduler="tcp://10.0.0.5:8786")  # machines of a cluster
 
@@ -32,7 +33,8 @@ from pathlib import Path
 from sqlalchemy import exc as sa_exc
 
 from . import expectations
-from .driver import CONFIG, Course, CourseError, Options, RunResult, grade_pending
+from .course import CONFIG, Course, CourseError
+from .driver import Options, RunResult, grade_pending
 from .outcomes import Failure, Kind
 
 # the gradebook's instructor side: what grading a submission reads (students: see _snapshot)

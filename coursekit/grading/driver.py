@@ -1,6 +1,7 @@
 """The grading driver: nbgrader autograde for every submitted student, and nothing is ever lost.
 
-    from coursekit.grading.driver import Course, autograde
+    from coursekit.grading.course import Course
+    from coursekit.grading.driver import autograde
     outcomes = autograde(Course.find(), "01_neurons")     # or: coursekit autograde 01_neurons
 
 How it works:
@@ -31,254 +32,19 @@ How it works:
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
 import csv
 import dataclasses
 import json
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .course import Course, CourseError, execute_timeout
 from .outcomes import Failure, Kind, parse, tag
-
-CONFIG = "nbgrader_config.py"
-
-
-class CourseError(Exception):
-    """Something a user can fix (a missing course folder, an unknown assignment, ...)."""
-
-
-# ------------------------------------------------------------------------------------------ course
-
-@dataclass
-class Course:
-    """An nbgrader course folder (the one holding nbgrader_config.py)."""
-
-    root: Path
-    db: str | None = None  # the gradebook's URL, when not the default (see db_url)
-    environ: dict = field(default_factory=dict)  # more environment for the nbgrader runs
-
-    @classmethod
-    def find(cls, path=None) -> Course:
-        """The course at `path`, else `./assignments` or the nearest folder up with a config."""
-        if path is not None:
-            root = Path(path).resolve()
-            if not (root / CONFIG).is_file():
-                raise CourseError(f"{root} is not a course folder (no {CONFIG} in it)")
-            return cls(root)
-        here = Path.cwd().resolve()
-        for d in [here, *here.parents]:
-            for cand in (d / "assignments", d):
-                if (cand / CONFIG).is_file():
-                    return cls(cand)
-        raise CourseError(f"no course found: run from the repository root (assignments/{CONFIG}) "
-                          "or pass --course PATH")
-
-    # -- folders
-    @property
-    def db_url(self) -> str:
-        """The gradebook: `db`, else $COURSEKIT_DB_URL (a PostgreSQL server, say), else gradebook.db
-        here; the course's nbgrader_config.py reads the same variable (set by env())."""
-        return self.db or os.environ.get("COURSEKIT_DB_URL") or "sqlite:///" + str(self.root / "gradebook.db")
-
-    def has_gradebook(self) -> bool:
-        """False only for a SQLite gradebook not made yet (a database server's is made on first use)."""
-        return not self.db_url.startswith("sqlite:///") or Path(self.db_url[len("sqlite:///"):]).exists()
-
-    def source_assignments(self) -> list:
-        src = self.root / "source"
-        return sorted(p.name for p in src.iterdir() if p.is_dir() and any(p.glob("*.ipynb"))) \
-            if src.is_dir() else []
-
-    def submitted_students(self, assignment: str) -> list:
-        sub = self.root / "submitted"
-        if not sub.is_dir():
-            return []
-        return sorted(p.name for p in sub.iterdir() if (p / assignment).is_dir())
-
-    def reports_dir(self) -> Path:
-        d = self.root / "reports"
-        d.mkdir(exist_ok=True)
-        return d
-
-    # -- running nbgrader
-    def env(self) -> dict:
-        """nbgrader's environment: this Python's scripts on PATH (nbgrader calls `alembic`), this
-        coursekit importable (the kernel and nbgrader_config.py need it), the gradebook's URL, one
-        BLAS/OpenMP thread."""
-        env = dict(os.environ)
-        bindir = os.path.dirname(sys.executable)
-        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-        pkg_parent = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
-        env.update(self.environ)
-        env["COURSEKIT_DB_URL"] = self.db_url
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env.setdefault(var, "1")  # small ops, many processes: threads only contend
-        return env
-
-    def nbgrader_cmd(self, *args) -> list:
-        return [sys.executable, "-m", "nbgrader", *args]
-
-    def run_nbgrader(self, *args, timeout: float = 600) -> subprocess.CompletedProcess:
-        """Run an nbgrader command in the course folder; the whole process tree dies on timeout."""
-        run = run_watched(self.nbgrader_cmd(*args), cwd=self.root, env=self.env(), timeout=timeout)
-        return subprocess.CompletedProcess(run.args, run.returncode, "".join(run.lines), "")
-
-    def ensure_exchange(self) -> Path:
-        """The exchange folder inside the course, world-writable (nbgrader needs that)."""
-        ex = self.root / "exchange"
-        ex.mkdir(exist_ok=True)
-        try:
-            os.chmod(ex, 0o777)
-        except OSError:
-            pass
-        return ex
-
-    # -- the gradebook
-    def gradebook(self):
-        from nbgrader.api import Gradebook
-
-        return Gradebook(self.db_url)
-
-    def notebooks(self, assignment: str) -> list:
-        """Notebook names of an assignment, from the gradebook (so it must have been released)."""
-        from nbgrader.api import MissingEntry
-
-        if not self.has_gradebook():
-            raise CourseError(f"no gradebook yet: run `coursekit release {assignment}` first")
-        with self.gradebook() as gb:
-            try:
-                return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
-            except MissingEntry:
-                raise CourseError(f"assignment {assignment!r} is not in the gradebook: run "
-                                  f"`coursekit release {assignment}` first") from None
-
-
-# ------------------------------------------------------------------------- processes, watched
-
-@dataclass
-class WatchedRun:
-    args: list
-    returncode: int | None
-    lines: list
-    killed: str = ""  # why the watchdog killed it ("" when it ended by itself)
-    stuck: str = ""  # the student being graded when it was killed (autograde runs)
-
-
-def _descendants(pid: int) -> list:
-    try:
-        import psutil
-
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except Exception:  # noqa: BLE001 - psutil missing or the process is gone
-        return []
-
-
-def kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL a process, its process group and every descendant (kernels and sandboxes run in
-    sessions of their own, so the group alone is not enough). Descendants are listed first:
-    once the parent is dead they are re-parented and can no longer be found."""
-    pids = _descendants(proc.pid)
-    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), lambda: proc.kill()):
-        try:
-            kill()
-        except (OSError, ProcessLookupError):
-            pass
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (OSError, ProcessLookupError):
-            pass
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-_WITH_LIMIT = ("import os, resource, sys; n = int(sys.argv[1]); "
-               "resource.setrlimit(resource.RLIMIT_DATA, (n, n)); os.execvp(sys.argv[2], sys.argv[2:])")
-
-
-def with_memory_limit(args: list, nbytes: int | None) -> list:
-    """`args` run with at most `nbytes` of data memory (RLIMIT_DATA: heap and private writable
-    mappings, what arrays take) for the process and every process it starts (they inherit the
-    limit): an allocation past it raises MemoryError instead of taking the machine's memory.
-    Unlike RLIMIT_AS it does not count address space merely reserved (shared libraries, CUDA's
-    reservations), so it does not stop a GPU kernel from starting. A tiny interpreter sets the
-    limit and execs `args` (same pid), which unlike a preexec_fn is safe in a threaded caller such
-    as a Dask worker."""
-    return [sys.executable, "-I", "-S", "-c", _WITH_LIMIT, str(int(nbytes)), *args] if nbytes else list(args)
-
-
-_RUNNING: set = set()  # the watched runs under way: killed, whole trees, if this process exits first
-
-
-@atexit.register
-def _kill_running() -> None:
-    """A driver stopped (Ctrl-C, an error) with runs going on in other threads (Dask workers of a
-    local cluster) leaves no nbgrader, kernel or sandbox behind."""
-    for proc in list(_RUNNING):
-        kill_tree(proc)
-
-
-_POLL = 0.5  # seconds between two looks at a watched run
-
-
-def run_watched(args, *, cwd, env, timeout: float | None = None, on_line=None,
-                watchdog=None, log_path=None, memory_limit: int | None = None) -> WatchedRun:
-    """Run a command in a new session, collecting its output (stdout + stderr) line by line.
-
-    The run is killed (whole tree) after `timeout` seconds, or when `watchdog()` returns a reason.
-    `memory_limit` (bytes) bounds the data memory of the command and of every process it starts.
-    """
-    proc = subprocess.Popen(with_memory_limit(args, memory_limit), cwd=str(cwd), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
-                            start_new_session=True)
-    _RUNNING.add(proc)
-    lines: list = []
-
-    def reader():
-        with open(log_path or os.devnull, "a") as log:
-            for line in proc.stdout:
-                lines.append(line)
-                log.write(line)
-                if on_line:
-                    on_line(line)
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
-    start, killed = time.monotonic(), ""
-    try:
-        while True:
-            try:
-                proc.wait(_POLL)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if timeout is not None and time.monotonic() - start > timeout:
-                killed = f"the run took longer than {timeout:g} s"
-            elif watchdog is not None:
-                killed = watchdog() or ""
-            if killed:
-                kill_tree(proc)
-                break
-    finally:
-        if proc.poll() is None:
-            kill_tree(proc)
-        _RUNNING.discard(proc)
-        t.join(5)
-    return WatchedRun(list(args), proc.returncode, lines, killed)
-
+from .procs import run_watched
 
 # ------------------------------------------------------------------------------ student outcomes
 
@@ -506,22 +272,6 @@ class RunResult:
 class GraderFault(Exception):
     """The grading machinery failed (the gradebook unreachable, nbgrader broken, a worker lost):
     nothing was recorded for the students it concerns."""
-
-
-def course_config(course: Course):
-    """The course's nbgrader_config.py, loaded as nbgrader would (a traitlets Config)."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    return PyFileConfigLoader(CONFIG, path=str(course.root)).load_config()
-
-
-def execute_timeout(course: Course) -> float | None:
-    """c.Execute.timeout of the course (for messages), or None."""
-    try:
-        value = course_config(course).Execute.timeout
-        return float(value) if isinstance(value, (int, float)) else None
-    except Exception:  # noqa: BLE001 - only a message depends on it
-        return None
 
 
 MEMORY_LIMIT = 2 * 2**30  # bytes of data memory per grading process (nbgrader, kernel, sandbox)
