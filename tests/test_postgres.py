@@ -1,5 +1,5 @@
 """The whole pipeline once against a real PostgreSQL server that this test starts (Debian's
-postgresql: `.ci/run` installs it when missing): release, submit, autograde on Dask, a forced sequential regrade that must give the same report, feedback,
+postgresql: `make test` installs it when missing, through tools/sysdeps): release, submit, autograde on Dask, a forced sequential regrade that must give the same report, feedback,
 export, with the gradebook in PostgreSQL (`coursekit --db-url`) and no gradebook.db on disk."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ ASSIGNMENT = "03_losses"
 
 def _pg_bin(name: str) -> str:
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
-    assert found, f"{name} not found: install Debian's postgresql (.ci/run does)"
+    assert found, f"{name} not found: install Debian's postgresql (make test does, through tools/sysdeps)"
     return found
 
 
