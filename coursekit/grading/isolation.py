@@ -9,8 +9,9 @@ whatever they start) is started through `Isolation.wrap(argv)`:
   not drop root's rights, and switching user before bubblewrap fails on a checkout in a private
   folder (a `mktemp -d`, /root);
 * as another user: `bwrap` as that user, in a user namespace;
-* inside bwrap (`--unshare-all`: no network, own PIDs, own IPC), the file system is an allowlist:
-  the system's read-only folders (/usr, /lib*, /bin, /sbin, /etc), this Python and its packages,
+* inside bwrap (no network, own IPC, own PIDs but for the warm-kernel zygote), the file system is
+  an allowlist:
+  the system's folders (/usr, /lib*, /bin, /sbin, /etc), this Python and its packages,
   the `coursekit` package itself, and an empty private /tmp that is the only writable place.
   The course folder (sources, releases, the gradebook, every student's work), the homes, /root,
   /srv, /run and everything else simply do not exist there. `writable`/`readable` add single
@@ -42,7 +43,7 @@ class IsolationUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Isolation:
-    kind: str  # "user+bwrap" (root: setpriv to `user`, then bwrap), "bwrap" (this user), "none"
+    kind: str  # "user+bwrap" (root: bwrap, then setpriv to `user` inside), "bwrap" (this user), "none"
     user: str = ""  # the grading user ("user+bwrap")
     readable: tuple = field(default=())  # folders shown read-only inside, besides the allowlist
 
