@@ -238,78 +238,63 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None) -> list:
-    """Run the benchmark, print the table, return the rows (and write --json)."""
-    args = parse_args(argv)
+def header(args) -> dict:
+    """Print what the run is measured on; return it, for the JSON's meta."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    threads = torch.get_num_threads()
-    blas = blas_threads()
-    print(
-        f"coursekit reference (NumPy {np.__version__}) vs PyTorch {torch.__version__} on the CPU, "
-        f"torch threads: {threads}, NumPy BLAS threads: {blas}; "
-        f"min of {args.repeat} calls after {args.warmup} warm-up"
-    )
-    load = load_average()
-    if load is not None:
-        print(
-            f"load average before the run: {load:.2f} on {os.cpu_count()} CPUs (busy => noisy torch times)"
-        )
+    meta = {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
+            "machine": platform.machine(), "torch_threads": torch.get_num_threads(),
+            "numpy_blas_threads": blas_threads(), "load_average_1min": load_average(), "cpus": os.cpu_count(),
+            "repeat": args.repeat, "warmup": args.warmup, "statistic": "min", "units": "ms",
+            "ratio": "reference time / PyTorch time; < 1 means NumPy is faster"}
+    print(f"coursekit reference (NumPy {meta['numpy']}) vs PyTorch {meta['torch']} on the CPU, "
+          f"torch threads: {meta['torch_threads']}, NumPy BLAS threads: {meta['numpy_blas_threads']}; "
+          f"min of {args.repeat} calls after {args.warmup} warm-up")
+    if meta["load_average_1min"] is not None:
+        print(f"load average before the run: {meta['load_average_1min']:.2f} on {meta['cpus']} CPUs "
+              "(busy => noisy torch times)")
     print("ratio = reference time / PyTorch time (< 1: the NumPy reference is faster)\n")
+    return meta
+
+
+def footnotes(rows, naive) -> None:
+    """Print the naive-vs-vectorised table and what looks off in the rows."""
+    if naive:
+        print("\nnaive loops vs vectorised, forward + backward on the naive op's bench case:")
+        for r in naive:
+            print(f"  {r['op']} / {r['vs']} {r['dtype']}: {r['naive_ms']:.1f} ms / {r['vectorised_ms']:.2f} ms "
+                  f"= {r['ratio']:.0f}x  ({r['case']})")
+    off = [f"{r['op']} {r['dtype']} (reference returned {', '.join(r['ref_dtypes'])})"
+           for r in rows if r["ref_dtypes"] != [r["dtype"]]]
+    if off:
+        print("\nnote: the reference changed precision for " + "; ".join(off))
+    bad = [r["op"] + " " + r["dtype"] for r in rows
+           if not all(math.isfinite(r[k]) and r[k] > 0 for k in ("ref_fwd_ms", "torch_fwd_ms", "ref_bwd_ms",
+                                                                  "torch_bwd_ms"))]
+    if bad:
+        print("\nwarning: timer gave non-positive times for " + ", ".join(bad))
+
+
+def main(argv=None) -> list:
+    """Run the benchmark, print the table, return the rows (and write --json)."""
+    args = parse_args(argv)
+    meta = header(args)
     rows = []
     for name in args.names:
-        spec = ops.REGISTRY[name]
         for dtype in args.dtype_list:
-            row = bench_op(spec, dtype, repeat=args.repeat, warmup=args.warmup)
-            rows.append(row)
+            rows.append(bench_op(ops.REGISTRY[name], dtype, repeat=args.repeat, warmup=args.warmup))
             print(f"  {name} {dtype}: done", file=sys.stderr, flush=True)
     print(format_table(rows))
     naive = [bench_naive(ops.REGISTRY[n], ops.REGISTRY[n[: -len("_naive")]], d, repeat=max(1, args.repeat // 3),
                          warmup=min(args.warmup, 1))
              for n in args.names if n.endswith("_naive") and n[: -len("_naive")] in ops.REGISTRY
              for d in args.dtype_list]
-    if naive:
-        print("\nnaive loops vs vectorised, forward + backward on the naive op's bench case:")
-        for r in naive:
-            print(f"  {r['op']} / {r['vs']} {r['dtype']}: {r['naive_ms']:.1f} ms / {r['vectorised_ms']:.2f} ms "
-                  f"= {r['ratio']:.0f}x  ({r['case']})")
-    off = [
-        f"{r['op']} {r['dtype']} (reference returned {', '.join(r['ref_dtypes'])})"
-        for r in rows
-        if r["ref_dtypes"] != [r["dtype"]]
-    ]
-    if off:
-        print("\nnote: the reference changed precision for " + "; ".join(off))
-    bad = [
-        r["op"] + " " + r["dtype"]
-        for r in rows
-        if not all(
-            math.isfinite(r[k]) and r[k] > 0
-            for k in ("ref_fwd_ms", "torch_fwd_ms", "ref_bwd_ms", "torch_bwd_ms")
-        )
-    ]
-    if bad:
-        print("\nwarning: timer gave non-positive times for " + ", ".join(bad))
+    footnotes(rows, naive)
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "torch_threads": threads,
-            "numpy_blas_threads": blas,
-            "load_average_1min": load,
-            "cpus": os.cpu_count(),
-            "repeat": args.repeat,
-            "warmup": args.warmup,
-            "statistic": "min",
-            "units": "ms",
-            "ratio": "reference time / PyTorch time; < 1 means NumPy is faster",
-        }
         path.write_text(json.dumps({"meta": meta, "results": rows, "naive_vs_vectorised": naive}, indent=2) + "\n")
         print(f"\nwrote {path}")
     return rows

@@ -36,8 +36,9 @@ def numpy_cnn_time_to(target, epochs, seed=0):
         if "time" not in reached and hist["test_acc"][-1] >= target:
             reached.update(time=hist["time"], epoch=epoch, acc=hist["test_acc"][-1])
 
-    _, hist = train.fit(params, X_tr, y_tr, epochs=epochs, batch_size=32, optimizer="adam", hyper={"lr": CNN_LR},
-                        X_test=X_te, y_test=y_te, seed=seed, callback=note, model=cnn.CNN)
+    _, hist = train.fit(params, X_tr, y_tr,
+                        train.Recipe(epochs=epochs, batch_size=32, optimizer="adam", hyper={"lr": CNN_LR}, seed=seed),
+                        test=(X_te, y_te), callback=note, model=cnn.CNN)
     return reached or {"time": float("nan"), "epoch": None, "acc": max(hist["test_acc"])}
 
 
@@ -60,8 +61,9 @@ def numpy_time_to(target, epochs, seed=0):
         if "time" not in reached and hist["test_acc"][-1] >= target:
             reached.update(time=hist["time"], epoch=epoch, acc=hist["test_acc"][-1])
 
-    _, hist = train.fit(params, X_tr, y_tr, epochs=epochs, batch_size=32, optimizer="adam", hyper={"lr": 1e-3},
-                        X_test=X_te, y_test=y_te, seed=seed, callback=note)
+    _, hist = train.fit(params, X_tr, y_tr,
+                        train.Recipe(epochs=epochs, batch_size=32, optimizer="adam", hyper={"lr": 1e-3}, seed=seed),
+                        test=(X_te, y_te), callback=note)
     return reached or {"time": float("nan"), "epoch": None, "acc": max(hist["test_acc"])}
 
 

@@ -68,3 +68,38 @@ def test_the_reference_loads_no_torch_and_the_grading_side_no_widgets():
                                         "coursekit.reference.cnn, coursekit.reference.train, coursekit.ops")
     loaded = _loaded_after("import coursekit.cli, " + ", ".join(f"coursekit.grading.{n}" for n in GRADING_SIDE))
     assert not [m for m in loaded if m.startswith("coursekit.widgets")]
+
+
+# Ops whose signature is torch's, name for name: every parameter is an array the registry passes by
+# name (and differentiates) or a hyperparameter named as torch names it. Bundling them into one
+# object would break that map, so they alone may take more than 8 parameters.
+TORCH_SIGNATURES = {"multi_head_attention_forward", "transformer_encoder_layer_forward", "rmsprop_step"}
+
+
+def _functions():
+    """(where, name, lines, parameters) of every function outside tests and generated files."""
+    paths = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] in {"coursekit", "benchmarks", "assignments"}
+             and "source" not in p.relative_to(ROOT).parts[:2] and "release" not in p.relative_to(ROOT).parts[:2]]
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                a = node.args
+                names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs] + [x.arg for x in (a.vararg, a.kwarg) if x]
+                params = len(names) - (names[:1] in (["self"], ["cls"]))
+                yield f"{path.relative_to(ROOT)}:{node.lineno}", node.name, node.end_lineno - node.lineno + 1, params
+
+
+def test_no_function_is_over_60_lines_or_8_parameters():
+    functions = list(_functions())
+    assert len(functions) > 300  # the walk found the code
+    assert [f"{w} {n} ({lines} lines)" for w, n, lines, _ in functions if lines > 60] == []
+    assert [f"{w} {n} ({p} parameters)" for w, n, _, p in functions if p > 8 and n not in TORCH_SIGNATURES] == []
+
+
+def test_only_registry_ops_keep_torchs_long_signatures():
+    from coursekit import ops
+
+    for name in TORCH_SIGNATURES:
+        spec, mode = ops.get(name)
+        assert mode in ("forward", "step") and getattr(spec, mode).__name__ == name
+    assert {n for _, n, _, p in _functions() if p > 8} == TORCH_SIGNATURES  # none of them left over

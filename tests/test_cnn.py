@@ -152,9 +152,9 @@ def test_numpy_cnn_reaches_97_percent_on_digits():
     """conv 3x3x16 -> relu -> max pool -> linear, standardised inputs, Adam 3e-3, 15 epochs (~1.5 s)."""
     X_tr, X_te, y_tr, y_te = data.digits()
     scaler = T.Standardizer().fit(X_tr)
-    params, hist = T.fit(cnn.init_cnn(channels=16, rng=0), scaler.transform(X_tr), y_tr, epochs=15, batch_size=32,
-                         optimizer="adam", hyper={"lr": 3e-3}, X_test=scaler.transform(X_te), y_test=y_te,
-                         model=cnn.CNN)
+    params, hist = T.fit(cnn.init_cnn(channels=16, rng=0), scaler.transform(X_tr), y_tr,
+                         T.Recipe(epochs=15, batch_size=32, optimizer="adam", hyper={"lr": 3e-3}),
+                         test=(scaler.transform(X_te), y_te), model=cnn.CNN)
     acc = T.accuracy(y_te, cnn.cnn_forward(params, scaler.transform(X_te))[0])
     assert acc == hist["test_acc"][-1]
     assert acc >= 0.97, f"test accuracy {acc:.4f}"

@@ -507,9 +507,9 @@ def test_fit_history_schedule_and_callback():
     X_tr, X_te, y_tr, y_te = data.digits()
     calls = []
     p0 = T.init_mlp((64, 16, 10), rng=0)
-    _, hist = T.fit(p0, X_tr, y_tr, epochs=3, batch_size=128, optimizer="sgd",
-                    hyper={"lr": 0.1, "momentum": 0.9}, schedule=lambda e: O.step_lr(e, 0.1, 2, 0.5),
-                    X_test=X_te, y_test=y_te, callback=lambda e, h: calls.append(e))
+    _, hist = T.fit(p0, X_tr, y_tr, T.Recipe(epochs=3, batch_size=128, optimizer="sgd", hyper={"lr": 0.1, "momentum": 0.9},
+                                             schedule=lambda e: O.step_lr(e, 0.1, 2, 0.5)),
+                    test=(X_te, y_te), callback=lambda e, h: calls.append(e))
     assert calls == [1, 2, 3] and hist["epoch"] == [1, 2, 3]
     assert hist["lr"] == [0.1, 0.1, 0.05]
     assert len(hist["step_loss"]) == 3 * math.ceil(len(y_tr) / 128)
@@ -517,7 +517,7 @@ def test_fit_history_schedule_and_callback():
     assert hist["train_loss"][-1] < hist["train_loss"][0]
     np.testing.assert_array_equal(p0[0], T.init_mlp((64, 16, 10), rng=0)[0])  # fit does not touch its input
     with pytest.raises(ValueError, match="epochs"):
-        T.fit(p0, X_tr, y_tr, epochs=-1)
+        T.fit(p0, X_tr, y_tr, T.Recipe(epochs=-1))
 
 
 def test_numpy_mlp_reaches_97_percent_on_digits():
@@ -525,8 +525,9 @@ def test_numpy_mlp_reaches_97_percent_on_digits():
     X_tr, X_te, y_tr, y_te = data.digits()
     scaler = T.Standardizer().fit(X_tr)
     params = T.init_mlp((64, 128, 64, 10), rng=np.random.default_rng(0))
-    params, hist = T.fit(params, scaler.transform(X_tr), y_tr, epochs=20, batch_size=32, optimizer="adam",
-                         hyper={"lr": 1e-3}, X_test=scaler.transform(X_te), y_test=y_te, seed=0)
+    params, hist = T.fit(params, scaler.transform(X_tr), y_tr,
+                         T.Recipe(epochs=20, batch_size=32, optimizer="adam", hyper={"lr": 1e-3}, seed=0),
+                         test=(scaler.transform(X_te), y_te))
     acc = T.accuracy(y_te, T.predict(params, scaler.transform(X_te)))
     assert acc == hist["test_acc"][-1]
     assert acc >= 0.97, f"test accuracy {acc:.4f}"

@@ -273,12 +273,12 @@ def test_switching_the_digit_changes_the_maps_and_probabilities(maps, digits):
 
 
 def test_trained_params_predict_and_the_transform_is_applied(digits):
-    from coursekit.reference.train import Standardizer, fit
+    from coursekit.reference.train import Recipe, Standardizer, fit
 
     X, y = digits
     scaler = Standardizer().fit(X)
-    params, _ = fit(cnn.init_cnn(channels=4, rng=0), scaler.transform(X), y, epochs=30, batch_size=40,
-                    hyper={"lr": 1e-2}, model=cnn.CNN)
+    params, _ = fit(cnn.init_cnn(channels=4, rng=0), scaler.transform(X), y,
+                    Recipe(epochs=30, batch_size=40, hyper={"lr": 1e-2}), model=cnn.CNN)
     w = FeatureMaps(params, X, y, transform=scaler.transform, index=2)
     np.testing.assert_array_equal(w.inputs, scaler.transform(X))
     np.testing.assert_array_equal(w.im_in.get_array(), X[2].reshape(8, 8))  # shown raw, fed standardised

@@ -354,8 +354,9 @@ def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                _, hist = train.fit(train.init_mlp((64, 128, 64, 10), rng=seed), X_tr, y_tr, epochs=epochs,
-                                    batch_size=32, optimizer=opt, X_test=X_te, y_test=y_te, seed=seed)
+                _, hist = train.fit(train.init_mlp((64, 128, 64, 10), rng=seed), X_tr, y_tr,
+                                    train.Recipe(epochs=epochs, batch_size=32, optimizer=opt, seed=seed),
+                                    test=(X_te, y_te))
             runs[who] = hist["test_acc"]
         except _TrainingFailed as e:
             runs[who] = None

@@ -170,12 +170,11 @@ def rmsprop_step(param, grad, state=None, *, lr=1e-2, alpha=0.99, eps=1e-8, mome
 
 # ------------------------------------------------------------------ Adam, AdamW
 
-def _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled):
-    lr = _number("lr", lr)
-    beta1, beta2 = _betas(betas)
-    eps = _number("eps", eps)
-    weight_decay = _number("weight_decay", weight_decay)
-    amsgrad = _flag("amsgrad", amsgrad)
+def _adam(param, grad, state, hyper, decoupled):
+    """Adam (decoupled=False) or AdamW (True); hyper: lr, betas, eps, weight_decay, amsgrad."""
+    lr, eps, weight_decay = (_number(k, hyper[k]) for k in ("lr", "eps", "weight_decay"))
+    beta1, beta2 = _betas(hyper["betas"])
+    amsgrad = _flag("amsgrad", hyper["amsgrad"])
     param, grad = _arrays(param, grad)
     keys = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
     step, prev = _state(state, param, keys)
@@ -215,7 +214,8 @@ def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
 
     State: {"step", "exp_avg", "exp_avg_sq"} plus "max_exp_avg_sq" with amsgrad.
     """
-    return _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled=False)
+    return _adam(param, grad, state, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
+                 decoupled=False)
 
 
 def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
@@ -225,7 +225,8 @@ def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8
     Identical to `adam_step` except that the decay is not in the gradient: first
     param <- param * (1 - lr * weight_decay), then the Adam update with the raw gradient.
     """
-    return _adam(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled=True)
+    return _adam(param, grad, state, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
+                 decoupled=True)
 
 
 OPTIMIZERS = {"sgd": sgd_step, "momentum": momentum_step, "nesterov": nesterov_step,

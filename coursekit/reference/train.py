@@ -11,6 +11,7 @@ import itertools
 import numbers
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +28,7 @@ from .losses import (
 from .neurons import linear_backward, linear_forward
 from .optim import Optimizer
 
-__all__ = ["Model", "Standardizer", "accuracy", "confusion_matrix", "fit", "init_mlp", "minibatches",
+__all__ = ["Model", "Recipe", "Standardizer", "accuracy", "confusion_matrix", "fit", "init_mlp", "minibatches",
            "mlp_backward", "mlp_forward", "mlp_loss", "mlp_model", "precision_recall_f1", "predict"]
 
 
@@ -242,26 +243,50 @@ def precision_recall_f1(y_true, y_pred, num_classes, average="macro"):
 
 # ------------------------------------------------------------------ training loop
 
-def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None, schedule=None,
-        l2=0.0, X_test=None, y_test=None, activation="relu", seed=0, progress=False, callback=None, model=None):
+@dataclass(frozen=True)
+class Recipe:
+    """How `fit` trains, all of it: the epochs, the mini-batch size and order (`seed`), the optimizer
+    (a name of `coursekit.reference.optim.OPTIMIZERS` with its keyword `hyper`, e.g. {"lr": 1e-3},
+    or an object with `.step(params, grads) -> params` and `.lr` like `Optimizer`), a schedule
+    (a function epoch -> lr, applied at the start of each epoch) and an L2 penalty in the loss.
+    The same recipe on the same data and parameters gives the same run."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: object = "adam"
+    hyper: dict | None = None
+    schedule: Callable | None = None
+    l2: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (name == "batch_size"):
+                raise ValueError(f"{name} must be an int >= {int(name == 'batch_size')}, got {v!r}")
+
+
+def fit(params, X, y, recipe=Recipe(), *, test=None, model=None, progress=False, callback=None):
     """Train the MLP (or another `Model`, e.g. `cnn.CNN`) with mini-batches; return (new params, history).
 
-    optimizer: a name of `coursekit.reference.optim.OPTIMIZERS` with its keyword `hyper`
-    (e.g. {"lr": 1e-3}), or an object with `.step(params, grads) -> params` and `.lr` like `Optimizer`;
-    schedule: a function epoch -> lr (applied at the start of each epoch);
-    l2: L2 penalty in the loss. model: a `Model` (default: the MLP with `activation`).
+    recipe: a `Recipe` (epochs, batch_size, optimizer, hyper, schedule, l2, seed).
+    test: (X_test, y_test), evaluated after each epoch. model: a `Model` (default: the relu MLP).
     progress: a tqdm.auto bar over the epochs. callback(epoch, history) after each epoch (a live plot, say).
-    The mini-batch order comes from `seed`.
 
     history: lists per epoch "train_loss" (mean over the epoch's batches), "train_acc",
-    "test_loss", "test_acc" (with X_test), "lr"; per step "step_loss"; "time": seconds spent
+    "test_loss", "test_acc" (with `test`), "lr"; per step "step_loss"; "time": seconds spent
     training and evaluating (the progress bar and the callback are not counted).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    opt = optimizer if hasattr(optimizer, "step") else Optimizer(optimizer, **(hyper or {}))
-    model = model or mlp_model(activation)
-    rng = np.random.default_rng(seed)
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a Recipe(epochs=..., batch_size=..., optimizer=...), got "
+                        f"{type(recipe).__name__}")
+    if test is not None and (not isinstance(test, (tuple, list)) or len(test) != 2):
+        raise TypeError(f"test must be a pair (X_test, y_test), got {type(test).__name__}")
+    X_test, y_test = test if test is not None else (None, None)
+    epochs, optimizer = recipe.epochs, recipe.optimizer
+    opt = optimizer if hasattr(optimizer, "step") else Optimizer(optimizer, **(recipe.hyper or {}))
+    model = model or mlp_model()
+    rng = np.random.default_rng(recipe.seed)
     params = [np.array(p, dtype=np.float64) for p in params]
     hist = {"epoch": [], "train_loss": [], "train_acc": [], "test_loss": [], "test_acc": [], "lr": [],
             "step_loss": [], "time": 0.0}
@@ -273,11 +298,11 @@ def fit(params, X, y, *, epochs=10, batch_size=64, optimizer="adam", hyper=None,
         epochs_iter = bar = tqdm(epochs_iter, desc=f"{getattr(opt, 'name', optimizer)}", unit="epoch")
     for epoch in epochs_iter:
         start = time.perf_counter()
-        if schedule is not None:
-            opt.lr = schedule(epoch - 1)
+        if recipe.schedule is not None:
+            opt.lr = recipe.schedule(epoch - 1)
         losses = []
-        for xb, yb in minibatches(X, y, batch_size, rng=rng):
-            loss, grads = model.loss(params, xb, yb, l2=l2)
+        for xb, yb in minibatches(X, y, recipe.batch_size, rng=rng):
+            loss, grads = model.loss(params, xb, yb, l2=recipe.l2)
             params = opt.step(params, grads)
             losses.append(loss)
         hist["step_loss"] += losses
