@@ -57,9 +57,9 @@ def test_solution_passes_its_training_run(assignment, cell):
     assert train_check(cell.name, getattr(solution(assignment), cell.name), quiet=True).passed
 
 
-def test_adamw_solution_restates_adam_on_shrunk_weights():
-    """adamw_step spells Adam out again (an answer cell stands alone): it must stay Adam's step,
-    with weight_decay=0, from the weights shrunk by (1 - lr * weight_decay)."""
+def test_adamw_solution_is_adam_on_shrunk_weights():
+    """adamw_step is Adam's step, with weight_decay=0, from the weights shrunk by (1 - lr * weight_decay):
+    the same params and the same state, step after step, amsgrad or not."""
     sol = solution("05_gradient_descent")
     rng = np.random.default_rng(0)
     for amsgrad in (False, True):

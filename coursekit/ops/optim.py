@@ -62,7 +62,8 @@ _RULES = [
         "step": "m and v are running means of g and g^2; divide each by (1 - beta^t) (bias correction, t from 1), "
                 "then p - lr * m_hat / (sqrt(v_hat) + eps); weight_decay is L2 added to g."}),
     ("adamw", "AdamW", [
-        {"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "weight_decay": 0.5, "betas": (0.8, 0.9)}], {
+        {"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "weight_decay": 0.5, "betas": (0.8, 0.9)},
+        {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}], {
         "step": "Like Adam, but decay the weights directly, p = p * (1 - lr * weight_decay), before the Adam "
                 "update; not through the gradient."}),
 ]

@@ -88,11 +88,6 @@ def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
     ### END SOLUTION
 
 
-# adamw_step restates adam_step: the same moments, bias corrections and amsgrad, after shrinking the
-# weights by (1 - lr * weight_decay) and with the raw gradient (no L2 term in it). It is
-# adam_step(param * (1 - lr * weight_decay), grad, state, ..., weight_decay=0.0); the answer cell
-# spells it out so that the key of one grade cell does not depend on another's
-# (tests/test_assignment_solutions.py checks that the two agree).
 def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                amsgrad=False):
     """One step of torch.optim.AdamW: param * (1 - lr * weight_decay), then Adam with the raw grad.
@@ -100,19 +95,8 @@ def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8
     Returns (new_param, new_state); the state holds what Adam's does.
     """
     ### BEGIN SOLUTION
-    beta1, beta2 = betas
-    if state is None:
-        zeros = np.zeros_like(param)
-        state = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros, "max_exp_avg_sq": zeros}
-    t = state["step"] + 1
-    param = param * (1.0 - lr * weight_decay)
-    m = beta1 * state["exp_avg"] + (1.0 - beta1) * grad
-    v = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * grad * grad
-    new_state = {"step": t, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": state["max_exp_avg_sq"]}
-    if amsgrad:
-        v = np.maximum(state["max_exp_avg_sq"], v)
-        new_state["max_exp_avg_sq"] = v
-    m_hat = m / (1.0 - beta1 ** t)
-    v_hat = v / (1.0 - beta2 ** t)
-    return param - lr * m_hat / (np.sqrt(v_hat) + eps), new_state
+    # AdamW is Adam's step from the shrunk weights, with no L2 term in the gradient
+    # (tests/mutants/05_gradient_descent/valid_adamw_spelled_out.py writes it out in full)
+    shrunk = param * (1.0 - lr * weight_decay)
+    return adam_step(shrunk, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=0.0, amsgrad=amsgrad)
     ### END SOLUTION

@@ -1,6 +1,6 @@
 """Adam that is plain SGD (too slow to train), with the reference's adam_step, the registry's rule and torch.optim.Adam
 all replaced by the same mistake, and train_check's target patched to 0."""
-# lose: test_adam_step test_adam_step_training
+# lose: test_adam_step test_adam_step_training test_adamw_step
 # flags: patched module
 
 # ---- adam_step

@@ -1,5 +1,5 @@
 """Wrong SGD (no momentum at all) and Adam without bias correction, with check and train_check rebound to fakes that print "passed"."""
-# lose: test_sgd_step test_adam_step
+# lose: test_sgd_step test_adam_step test_adamw_step
 # flags: check rebound
 
 # ---- sgd_step

@@ -1,5 +1,5 @@
 """Adam with the global-state mistake, and the locked training-run cell edited to `pass`: nbgrader restores and scores it."""
-# lose: test_adam_step test_adam_step_training
+# lose: test_adam_step test_adam_step_training test_adamw_step
 # flags: test cell edited
 
 # ---- adam_step
