@@ -13,7 +13,6 @@ Run: `python benchmarks/bench_cost.py [--assignment 03_losses] [--json FILE]`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_helpers import coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+from report import write_json  # noqa: E402
 
 GOAL_CPU_S, GOAL_CUDA_RATIO = 0.5, 1.2  # issue 8's goals: seconds a submission, CUDA / CPU
 GOAL_ISOLATION = 1.10  # issue 9's: the sandbox adds at most 10 % a submission
@@ -130,9 +130,7 @@ def main(argv=None) -> dict:
         print(f"| first check() in a fresh kernel, {dev} (imports included) | {fc['first_check_s']:.2f} | - |")
         print(f"| check() of a second op, {dev} | {fc['second_op_s']:.3f} | - |")
         print(f"| the same check() again, {dev} | {fc['same_op_again_s']:.4f} | - |")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    write_json(args.json, result)
     return result
 
 

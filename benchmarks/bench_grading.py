@@ -15,7 +15,6 @@ Run: `python benchmarks/bench_grading.py [--submissions 40] [--assignment 03_los
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from pipeline_helpers import answers, coursekit_cmd, make_course, solutions, submission, submit  # noqa: E402
+from report import write_json  # noqa: E402
 
 from coursekit.grading.course import Course  # noqa: E402
 from coursekit.grading.dask import scored_submissions  # noqa: E402
@@ -106,9 +106,7 @@ def main(argv=None) -> dict:
     print(f"\nidentical scores on the {len(by['stock'])} submissions stock nbgrader graded: {same}")
     print(f"every submission graded or given 0 with a reason by coursekit: {complete}")
     print(f"lost by stock nbgrader (no grade recorded): {', '.join(result['lost_by_stock']) or 'none'}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    write_json(args.json, result)
     if not (same and complete):
         raise SystemExit("the runs disagree: see above")
     return result

@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from report import write_json
 
 from coursekit import ops
 
@@ -292,11 +291,7 @@ def main(argv=None) -> list:
              for n in args.names if n.endswith("_naive") and n[: -len("_naive")] in ops.REGISTRY
              for d in args.dtype_list]
     footnotes(rows, naive)
-    if args.json:
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"meta": meta, "results": rows, "naive_vs_vectorised": naive}, indent=2) + "\n")
-        print(f"\nwrote {path}")
+    write_json(args.json, {"meta": meta, "results": rows, "naive_vs_vectorised": naive})
     return rows
 
 

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,19 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_ops.py"
 TIMES = ("ref fwd ms", "torch fwd ms", "ref bwd ms", "torch bwd ms")
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_ops", BENCH)
+def load(name: str):
+    """benchmarks/<name>.py as a module (benchmarks/ on sys.path, for the modules they share)."""
+    if str(BENCH.parent) not in sys.path:
+        sys.path.insert(0, str(BENCH.parent))
+    spec = importlib.util.spec_from_file_location(name, BENCH.parent / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load("bench_ops")
 
 
 def parse_table(text: str) -> list:
@@ -112,9 +120,7 @@ def test_unknown_op_is_an_error(bench, capsys):
 
 
 def test_training_benchmark_reports_every_model(capsys):
-    spec = importlib.util.spec_from_file_location("bench_training", BENCH.parent / "bench_training.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load("bench_training")
     rows = module.main(["--target", "0.5", "--epochs", "3"])
     assert set(rows) == {f"{m} {lib} {dt}" for m in ("mlp", "cnn") for lib, dt in
                          (("numpy", "float64"), ("torch", "float32"), ("torch", "float64"))}
@@ -127,9 +133,7 @@ def test_training_benchmark_reports_every_model(capsys):
 def test_grading_benchmark_compares_stock_and_dask_on_the_same_submissions(capsys, tmp_path):
     """A small run of benchmarks/bench_grading.py (3 submissions): the three runs happen, every
     submission is graded, the scores agree. Its speed is measured by `make bench`, not here."""
-    spec = importlib.util.spec_from_file_location("bench_grading", BENCH.parent / "bench_grading.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load("bench_grading")
     out = tmp_path / "grading.json"
     result = module.main(["--submissions", "3", "--json", str(out)])
     text = capsys.readouterr().out
@@ -143,9 +147,7 @@ def test_grading_benchmark_compares_stock_and_dask_on_the_same_submissions(capsy
 def test_cost_benchmark_measures_autograde_and_the_first_check(tmp_path, capsys):
     """benchmarks/bench_cost.py with 1 and 2 submissions: every run grades all it was given (it
     raises otherwise), and the first check() in a fresh kernel is timed. No speed claim here."""
-    spec = importlib.util.spec_from_file_location("bench_cost", BENCH.parent / "bench_cost.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load("bench_cost")
     out = tmp_path / "results" / "cost.json"
     result = module.main(["--few", "1", "--many", "2", "--json", str(out)])
     assert json.loads(out.read_text()) == result

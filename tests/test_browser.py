@@ -11,41 +11,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import chromium_page, free_port, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTEBOOK = "02_activations.ipynb"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_server(url, proc, log, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"jupyter lab did not answer {url} within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
 @contextlib.contextmanager
@@ -101,74 +76,64 @@ ALL_CODE_CELLS_DONE = """() => {
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
 def test_lab_runs_the_notebook_and_the_slider_redraws_the_plot(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium "
-                    "(apt-get install -y chromium); never `playwright install`")
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-    from playwright.sync_api import sync_playwright
 
     started = time.perf_counter()
-    with lab_server(tmp_path) as lab, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)  # a loaded 2-core runner: the pipeline tests run beside this
-            page.goto(f"{lab}/lab/tree/{NOTEBOOK}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-            # kernel ready, then Run > Run All Cells
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   state="attached", timeout=180_000)
-            # a click that lands while lab is still settling can be lost: retry until a prompt shows [*] or [n]
-            for _ in range(4):
-                page.keyboard.press("Escape")
-                page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
-                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-                try:
-                    page.wait_for_function(RUN_STARTED, timeout=30_000)
-                    break
-                except PlaywrightTimeoutError:
-                    continue
-            else:
-                pytest.fail("Run > Run All Cells did not start the notebook in 4 tries")
+    with lab_server(tmp_path) as lab, chromium_page() as page:
+        page.goto(f"{lab}/lab/tree/{NOTEBOOK}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        # kernel ready, then Run > Run All Cells
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                               state="attached", timeout=180_000)
+        # a click that lands while lab is still settling can be lost: retry until a prompt shows [*] or [n]
+        for _ in range(4):
+            page.keyboard.press("Escape")
+            page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            try:
+                page.wait_for_function(RUN_STARTED, timeout=30_000)
+                break
+            except PlaywrightTimeoutError:
+                continue
+        else:
+            pytest.fail("Run > Run All Cells did not start the notebook in 4 tries")
 
-            explorer = page.locator(".widget-vbox", has_text="Activation explorer").first
-            explorer.wait_for(state="visible", timeout=400_000)
-            page.wait_for_function(ALL_CODE_CELLS_DONE, timeout=400_000)
-            image = explorer.locator("img.widget-image")
-            status = explorer.locator(".widget-html", has_text="saturated")
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-            explorer.scroll_into_view_if_needed()
+        explorer = page.locator(".widget-vbox", has_text="Activation explorer").first
+        explorer.wait_for(state="visible", timeout=400_000)
+        page.wait_for_function(ALL_CODE_CELLS_DONE, timeout=400_000)
+        image = explorer.locator("img.widget-image")
+        status = explorer.locator(".widget-html", has_text="saturated")
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        explorer.scroll_into_view_if_needed()
 
-            src_before = image.get_attribute("src")
-            status_before = status.inner_text()
-            shot_before = image.screenshot(path=str(tmp_path / "before.png"))
-            page.screenshot(path=str(tmp_path / "page-before.png"))
-            assert "saturated" in status_before and "0.0%" in status_before
+        src_before = image.get_attribute("src")
+        status_before = status.inner_text()
+        shot_before = image.screenshot(path=str(tmp_path / "before.png"))
+        page.screenshot(path=str(tmp_path / "page-before.png"))
+        assert "saturated" in status_before and "0.0%" in status_before
 
-            # move the `scale` slider: focus its handle, press the right arrow a few times
-            slider = explorer.locator(".widget-slider", has_text="scale")
-            handle = slider.locator(".noUi-handle")
-            handle.click()
-            for _ in range(10):
-                handle.press("ArrowRight")
-            readout = slider.locator(".widget-readout")
-            page.wait_for_function("el => parseFloat(el.textContent) > 2", arg=readout.element_handle(),
-                                   timeout=30_000)
-            page.wait_for_function(
-                "([img, old]) => img.getAttribute('src') !== old && img.complete && img.naturalWidth > 0",
-                arg=[image.element_handle(), src_before], timeout=60_000)
-            page.wait_for_function("([el, old]) => el.innerText !== old",
-                                   arg=[status.element_handle(), status_before], timeout=60_000)
-            page.wait_for_timeout(500)  # let the last queued redraw land
-            shot_after = image.screenshot(path=str(tmp_path / "after.png"))
-            page.screenshot(path=str(tmp_path / "page-after.png"))
-            status_after = status.inner_text()
+        # move the `scale` slider: focus its handle, press the right arrow a few times
+        slider = explorer.locator(".widget-slider", has_text="scale")
+        handle = slider.locator(".noUi-handle")
+        handle.click()
+        for _ in range(10):
+            handle.press("ArrowRight")
+        readout = slider.locator(".widget-readout")
+        page.wait_for_function("el => parseFloat(el.textContent) > 2", arg=readout.element_handle(),
+                               timeout=30_000)
+        page.wait_for_function(
+            "([img, old]) => img.getAttribute('src') !== old && img.complete && img.naturalWidth > 0",
+            arg=[image.element_handle(), src_before], timeout=60_000)
+        page.wait_for_function("([el, old]) => el.innerText !== old",
+                               arg=[status.element_handle(), status_before], timeout=60_000)
+        page.wait_for_timeout(500)  # let the last queued redraw land
+        shot_after = image.screenshot(path=str(tmp_path / "after.png"))
+        page.screenshot(path=str(tmp_path / "page-after.png"))
+        status_after = status.inner_text()
 
-            assert shot_after != shot_before, "the plot looks the same after moving the slider"
-            assert status_after != status_before
-            assert "0.0%" not in status_after.split("dead")[0], status_after  # sigmoid now saturates
-            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-            assert errors.count() == 0, errors.first.inner_text()
-        finally:
-            browser.close()
+        assert shot_after != shot_before, "the plot looks the same after moving the slider"
+        assert status_after != status_before
+        assert "0.0%" not in status_after.split("dead")[0], status_after  # sigmoid now saturates
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.first.inner_text()
     print(f"browser test: {time.perf_counter() - started:.1f} s, server start included")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_server
+from browser import chromium_page, free_port, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/01_neurons.ipynb"
@@ -132,12 +132,9 @@ def port_is_closed(port: int) -> bool:
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
 def test_make_lab_serves_the_course_in_chromium(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (tools/sysdeps, which `make test` runs, "
-                    "does); never `playwright install`")
     if not (ROOT / ".venv" / "bin" / "jupyter").exists():
         pytest.fail("no .venv/bin/jupyter: run `make .venv/.installed` first")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     heading = first_heading(ROOT / NOTEBOOK)
     before = repo_state()
@@ -156,20 +153,14 @@ def test_make_lab_serves_the_course_in_chromium(tmp_path):
         assert "pip install" not in log.read_text()
         wait_for_server(url, proc, log)
         base = f"http://127.0.0.1:{port}"
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(120_000)  # a loaded 2-core runner: the pipeline tests run beside this
-                page.goto(url)  # the token logs the browser in (a cookie)
-                page.wait_for_url(f"{base}/lab**")
-                page.wait_for_selector("#jp-main-dock-panel")
-                page.goto(f"{base}/lab/tree/{NOTEBOOK}")
-                title = page.locator(".jp-NotebookPanel .jp-RenderedMarkdown h1", has_text=heading).first
-                expect(title).to_be_visible(timeout=120_000)
-                page.screenshot(path=str(tmp_path / "lab.png"))
-            finally:
-                browser.close()
+        with chromium_page() as page:
+            page.goto(url)  # the token logs the browser in (a cookie)
+            page.wait_for_url(f"{base}/lab**")
+            page.wait_for_selector("#jp-main-dock-panel")
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}")
+            title = page.locator(".jp-NotebookPanel .jp-RenderedMarkdown h1", has_text=heading).first
+            expect(title).to_be_visible(timeout=120_000)
+            page.screenshot(path=str(tmp_path / "lab.png"))
     finally:
         killed = stop(proc)
     assert port_is_closed(port), f"port {port} still answers after make lab was stopped"

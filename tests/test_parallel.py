@@ -167,6 +167,11 @@ def test_memory_limit_turns_a_bomb_into_a_memory_error(tmp_path):
     assert with_memory_limit(["x"], None) == ["x"]
 
 
+def one_cell_notebook(code: str):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)], metadata={
+        "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+
+
 def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_path, monkeypatch):
     """Forked kernels (not sandboxed): the imports done, but the working directory, environment and
     numpy seed of their own; an interrupt reaches them; they die with a kill."""
@@ -181,9 +186,7 @@ def test_warm_kernels_are_fresh_processes_with_the_asked_cwd_env_and_seed(tmp_pa
 
     code = ("import os, sys, numpy as np\n"
             "print(os.getcwd(), os.environ.get('WARM_TEST'), 'torch' in sys.modules, np.random.randint(2**62))")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
-                                  metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                           "display_name": "Python 3"}})
+    nb = one_cell_notebook(code)
     seen = []
     for i in range(2):
         d = tmp_path / f"k{i}"
@@ -308,9 +311,7 @@ def test_sandboxed_warm_kernels_start_clean_whatever_the_last_one_left(tmp_path,
             "os.setsid(); time.sleep(300)'], start_new_session=True); p.wait()\n"
             "print(len([q for q in os.listdir('/proc') if q.isdigit() and b'time.sleep(300)' in "
             "open(f'/proc/{q}/cmdline', 'rb').read()]))")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
-                                  metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                           "display_name": "Python 3"}})
+    nb = one_cell_notebook(code)
     seen = []
     for _ in range(2):
         NotebookClient(nb, kernel_manager_class=WarmKernelManager, timeout=60,

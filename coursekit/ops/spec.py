@@ -108,15 +108,21 @@ class OpSpec(Spec):
         _, cache = self.run_forward(case)
         return self.grads_of(self.call_backward(dout, cache))
 
-    def torch_forward(self, case: Case, dev=None):
+    def torch_tensors(self, case: Case, dev=None) -> tuple:
+        """What the torch side computes for a case on `dev`, as tensors: the outputs, then the intermediates."""
         from .. import backend
 
         dev = dev or backend.device()
-        tensors = [backend.to_torch(a, dev=dev) for a in self.args(case)]
-        out = self.torch(*tensors, **case.kwargs)
-        if self.multi:
-            return tuple(backend.to_numpy(o) for o in out)
-        return backend.to_numpy(out[0] if self.intermediates else out)
+        out = self.torch(*[backend.to_torch(a, dev=dev) for a in self.args(case)], **case.kwargs)
+        out, inner = out if self.intermediates else (out, {})
+        return (*(out if self.multi else (out,)), *inner.values())
+
+    def torch_forward(self, case: Case, dev=None):
+        """The torch side's output(s) for a case on `dev`, as NumPy arrays."""
+        from .. import backend
+
+        outs = [backend.to_numpy(o) for o in self.torch_tensors(case, dev)[:len(self.outputs)]]
+        return tuple(outs) if self.multi else outs[0]
 
     def torch_backward(self, case: Case, dout, dev=None) -> tuple:
         """Gradients by PyTorch autograd on `dev`, in the order of `grad_inputs` (None for None inputs)."""

@@ -1,0 +1,13 @@
+"""What the benchmarks share: writing their results."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_json(path, result) -> None:
+    """`result` as JSON at `path` (its folder made first); nothing when `path` is None or empty."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(result, indent=1) + "\n")
+        print(f"\nwrote {path}")
