@@ -19,9 +19,10 @@ c.CourseDirectory.db_url = os.environ.get("COURSEKIT_DB_URL") or "sqlite:///" + 
 c.GenerateAssignment.create_assignment = True
 c.Autograde.create_student = True
 
-# --- the exchange (release / fetch / submit / collect) stays inside the course folder.
-# `coursekit release` and `coursekit doctor` create it world-writable.
-c.Exchange.root = os.path.join(HERE, "exchange")
+# --- the exchange (release / fetch / submit / collect) stays inside the course folder
+# (`coursekit release` and `coursekit doctor` create it world-writable), or a class hub's
+# ($COURSEKIT_EXCHANGE, set by `coursekit --hub-root DIR`; `coursekit hub` made it).
+c.Exchange.root = os.environ.get("COURSEKIT_EXCHANGE") or os.path.join(HERE, "exchange")
 
 # --- `coursekit collect --zip`: files downloaded from an LMS, put in downloaded/<assignment>/archive/
 # (zip files of them are extracted), named <student>_<notebook>.ipynb, e.g. alice_01_neurons.ipynb

@@ -19,8 +19,9 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 
-from .grading.course import Course, CourseError, course_config
+from .grading.course import EXCHANGE_ENV, Course, CourseError, course_config
 from .grading.driver import GraderFault, Options, autograde
 from .grading.isolation import NONE
 
@@ -62,7 +63,7 @@ def cmd_release(course: Course, args) -> int:
         if args.exchange:
             course.ensure_exchange()
             _nbgrader(course, "release_assignment", a, "--force")
-            print(f"  and into the exchange: {course.root / 'exchange'}")
+            print(f"  and into the exchange: {course.exchange}")
     course.ensure_exchange()
     return 0
 
@@ -93,8 +94,8 @@ def cmd_collect(course: Course, args) -> int:
     return 0
 
 
-def cmd_autograde(course: Course, args) -> int:
-    t0 = time.monotonic()
+def _options(args, **more) -> tuple:
+    """The grading options of `args` (see _grading_options) as driver Options, and the device."""
     from . import backend
 
     try:  # the kernels and the sandboxed re-run compare on this device (check() prints it in the feedback)
@@ -102,18 +103,23 @@ def cmd_autograde(course: Course, args) -> int:
     except (RuntimeError, ValueError) as e:
         raise CourseError(f"--device {args.device}: {e}".replace("COURSEKIT_DEVICE=cuda but ", "")) from None
     os.environ["COURSEKIT_DEVICE"] = dev.type
-    course.notebooks(args.assignment)  # released?
-    if not course.submitted_students(args.assignment):
-        raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
-                          "run `coursekit collect` first")
     if args.workers < 0:
         raise CourseError(f"--workers must be 0 (sequential) or more, not {args.workers}")
     if args.memory_limit < 0:
         raise CourseError(f"--memory-limit must be 0 (none) or more GB, not {args.memory_limit:g}")
-    opts = Options(force=args.force, retry_failed=args.retry_failed, student_timeout=args.student_timeout,
-                   timeout=args.timeout, memory_limit=int(args.memory_limit * 2**30) or None,
-                   warm_kernels=not args.cold_kernels, workers=args.workers, scheduler=args.scheduler,
-                   isolation=NONE if args.unsafe_same_user else None)
+    return Options(student_timeout=args.student_timeout, timeout=args.timeout,
+                   memory_limit=int(args.memory_limit * 2**30) or None, warm_kernels=not args.cold_kernels,
+                   workers=args.workers, scheduler=args.scheduler, isolation=NONE if args.unsafe_same_user else None,
+                   **more), dev
+
+
+def cmd_autograde(course: Course, args) -> int:
+    t0 = time.monotonic()
+    course.notebooks(args.assignment)  # released?
+    if not course.submitted_students(args.assignment):
+        raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
+                          "run `coursekit collect` first")
+    opts, dev = _options(args, force=args.force, retry_failed=args.retry_failed)
     outcomes = autograde(course, args.assignment, opts, students=args.student, progress=lambda m: print(m, flush=True))
     width = max(len(o.student) for o in outcomes)
     for o in outcomes:
@@ -155,6 +161,39 @@ def cmd_export(course: Course, args) -> int:
     out = os.path.abspath(args.output) if args.output else str(course.reports_dir() / "grades.csv")
     _nbgrader(course, "export", "--to", out)
     print(f"grades: {out}")
+    return 0
+
+
+def cmd_hub(course: Course, args) -> int:
+    from .hub.setup import Settings, prepare, read_roster, run_hub
+
+    roster = Path(args.roster) if args.roster else course.root / "roster.csv"
+    settings = Settings(root=Path(args.root).resolve(), course=course.root, repo=Path(__file__).resolve().parents[1],
+                        users=read_roster(roster), ip=args.ip, port=args.port, auth=args.auth,
+                        serve_args=tuple(args.serve_args.split()) if args.serve_args else ())
+    settings = prepare(settings)
+    print(f"hub folder {settings.root}: {len(settings.users)} users ({len(settings.instructors)} instructors), "
+          f"exchange {settings.exchange}")
+    if args.auth == "dev":
+        print(f"development login: any roster id, password in {settings.root / 'dev-password'}")
+    if args.setup_only:
+        return 0
+    print(f"the class: http://{settings.ip}:{settings.port}/  (grading service: /services/grader/)", flush=True)
+    return run_hub(settings)
+
+
+def cmd_serve(course: Course, args) -> int:
+    from .hub.service import Policy, serve
+    from .hub.setup import Settings
+
+    settings = Settings.load(Path(args.hub_root) / "hub.json")
+    opts, _ = _options(args)
+    if args.per_hour < 0:
+        raise CourseError(f"--per-hour must be 0 (no limit) or more, not {args.per_hour}")
+    policy = Policy(per_hour=args.per_hour, scores_before_due=not args.hide_scores_before_due, poll=args.poll)
+    port = int(os.environ.get("JUPYTERHUB_SERVICE_URL", settings.service_url()).rsplit(":", 1)[1].split("/")[0])
+    print(f"grading service on 127.0.0.1:{port}, exchange {settings.exchange}", flush=True)
+    serve(course, settings, opts, policy, port)
     return 0
 
 
@@ -315,10 +354,33 @@ def _doctor_device(found: _Findings) -> None:
 
 # ---------------------------------------------------------------------------------------- main
 
+def _grading_options(p) -> None:
+    """How submissions are graded: the options `autograde` and `serve` share."""
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="compare with PyTorch on this device (auto: CUDA when present)")
+    p.add_argument("--student-timeout", type=float, default=600.0, metavar="S",
+                   help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="seconds for the whole run; students not reached get 0 with that reason")
+    p.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
+                   help="memory of each grading process: nbgrader, kernel, sandbox (default 2; 0: none)")
+    p.add_argument("--unsafe-same-user", action="store_true",
+                   help="run student code as this user, with the course readable to it, when this machine "
+                        "cannot isolate it (no bubblewrap); never for an untrusted class")
+    p.add_argument("--cold-kernels", action="store_true",
+                   help="start every kernel from nothing (default: fork them from a process with the imports done)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="grade on a local Dask cluster of N workers (default 0: one submission after another)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coursekit",
                                 description="The course's nbgrader workflow (run from the repo root).")
     p.add_argument("--course", metavar="PATH", help="the course folder (default: ./assignments)")
+    p.add_argument("--hub-root", dest="hub_exchange", metavar="DIR",
+                   help="use the exchange of the class hub made in DIR by `coursekit hub`")
     p.add_argument("--db-url", metavar="URL", help="the gradebook database (default: $COURSEKIT_DB_URL, else "
                                                   "SQLite in the course folder), e.g. postgresql+psycopg2://host/db")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -340,23 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="grade everyone again, even students already graded")
     a.add_argument("--retry-failed", action="store_true",
                    help="grade again the submissions recorded as failed (by default a re-run skips them)")
-    a.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="compare with PyTorch on this device (auto: CUDA when present)")
-    a.add_argument("--student-timeout", type=float, default=600.0, metavar="S",
-                   help="seconds one student may take before grading is stopped and 0 recorded (default 600)")
-    a.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="seconds for the whole run; students not reached get 0 with that reason")
-    a.add_argument("--memory-limit", type=float, default=2.0, metavar="GB",
-                   help="memory of each grading process: nbgrader, kernel, sandbox (default 2; 0: none)")
-    a.add_argument("--unsafe-same-user", action="store_true",
-                   help="run student code as this user, with the course readable to it, when this machine "
-                        "cannot isolate it (no bubblewrap); never for an untrusted class")
-    a.add_argument("--cold-kernels", action="store_true",
-                   help="start every kernel from nothing (default: fork them from a process with the imports done)")
-    a.add_argument("--workers", type=int, default=0, metavar="N",
-                   help="grade on a local Dask cluster of N workers (default 0: one submission after another)")
-    a.add_argument("--scheduler", metavar="ADDRESS",
-                   help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786")
+    _grading_options(a)
 
     f = sub.add_parser("feedback", help="feedback HTML per student (nbgrader generate_feedback)")
     f.add_argument("assignment")
@@ -365,6 +411,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", help="every grade as CSV (nbgrader export)")
     e.add_argument("-o", "--output", metavar="FILE", help="default: assignments/reports/grades.csv")
+
+    h = sub.add_parser("hub", help="a JupyterHub for the class on this machine, from the roster (as root)")
+    h.add_argument("--root", default="/srv/coursekit", metavar="DIR",
+                   help="the hub's folder: its database, the exchange, role configs (default /srv/coursekit)")
+    h.add_argument("--roster", metavar="CSV", help="id,name[,role] (default: roster.csv in the course folder)")
+    h.add_argument("--ip", default="127.0.0.1", help="where the class connects (default 127.0.0.1)")
+    h.add_argument("--port", type=int, default=8765, help="the class's port; the next three are used too")
+    h.add_argument("--auth", choices=("dev", "pam"), default="dev",
+                   help="dev: one shared password, loopback only; pam: the users' system passwords")
+    h.add_argument("--serve-args", metavar="WORDS", help="options of the grading service, e.g. '--per-hour 5'")
+    h.add_argument("--setup-only", action="store_true", help="make the users and files, do not start the hub")
+
+    s = sub.add_parser("serve", help="the hub's grading service: grade each submission, release its feedback")
+    s.add_argument("--hub-root", required=True, metavar="DIR", help="the folder `coursekit hub` made")
+    s.add_argument("--per-hour", type=int, default=0, metavar="N",
+                   help="gradings per student per hour, later submissions wait (default 0: no limit)")
+    s.add_argument("--hide-scores-before-due", action="store_true",
+                   help="the service's page shows students their scores only after the due date")
+    s.add_argument("--poll", type=float, default=1.0, metavar="S", help="seconds between looks at the exchange")
+    _grading_options(s)
 
     sub.add_parser("doctor", help="versions, nbgrader extensions, course folder, device")
     return p
@@ -391,13 +457,16 @@ def _reach_database() -> None:
 
 
 COMMANDS = {"release": cmd_release, "collect": cmd_collect, "autograde": cmd_autograde,
-            "feedback": cmd_feedback, "export": cmd_export}
+            "feedback": cmd_feedback, "export": cmd_export, "hub": cmd_hub, "serve": cmd_serve}
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.db_url:
         os.environ["COURSEKIT_DB_URL"] = args.db_url  # for this process and the nbgrader runs it starts
+    hub_root = args.hub_exchange or getattr(args, "hub_root", None)
+    if hub_root:
+        os.environ[EXCHANGE_ENV] = str(Path(hub_root).resolve() / "exchange")
     try:
         if args.command != "doctor":
             _reach_database()

@@ -14,6 +14,7 @@ from pathlib import Path
 from .procs import run_watched
 
 CONFIG = "nbgrader_config.py"
+EXCHANGE_ENV = "COURSEKIT_EXCHANGE"
 
 
 class CourseError(Exception):
@@ -86,6 +87,7 @@ class Course:
         env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
         env.update(self.environ)
         env["COURSEKIT_DB_URL"] = self.db_url
+        env[EXCHANGE_ENV] = str(self.exchange)
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             env.setdefault(var, "1")  # small ops, many processes: threads only contend
         return env
@@ -98,14 +100,24 @@ class Course:
         run = run_watched(self.nbgrader_cmd(*args), cwd=self.root, env=self.env(), timeout=timeout)
         return subprocess.CompletedProcess(run.args, run.returncode, "".join(run.lines), "")
 
+    @property
+    def exchange(self) -> Path:
+        """nbgrader's exchange: $COURSEKIT_EXCHANGE (a class hub's, `coursekit --hub-root`), else
+        exchange/ in the course folder; the course's nbgrader_config.py reads the same variable."""
+        return Path(self.environ.get(EXCHANGE_ENV) or os.environ.get(EXCHANGE_ENV) or self.root / "exchange")
+
     def ensure_exchange(self) -> Path:
-        """The exchange folder inside the course, world-writable (nbgrader needs that)."""
-        ex = self.root / "exchange"
-        ex.mkdir(exist_ok=True)
-        try:
-            os.chmod(ex, 0o777)
-        except OSError:
-            pass
+        """The exchange folder; the course's own is made world-writable (nbgrader needs that), a
+        hub's is left as `coursekit hub` made it."""
+        ex = self.exchange
+        if ex == self.root / "exchange":
+            ex.mkdir(exist_ok=True)
+            try:
+                os.chmod(ex, 0o777)
+            except OSError:
+                pass
+        elif not ex.is_dir():
+            raise CourseError(f"the exchange {ex} does not exist: run `coursekit hub` first")
         return ex
 
     # -- the gradebook

@@ -78,24 +78,32 @@ class Isolation:
         args += ["--dev", "/dev", *(["--ro-bind", "/proc", "/proc"] if share_pids else ["--proc", "/proc"]),
                  "--perms", "1777", "--tmpfs", "/tmp", "--perms", "0777", "--dir", SCRATCH,
                  "--perms", "0777", "--dir", "/tmp/home"]
-        shown = [p for p in dict.fromkeys([*_allowlist(), *(str(p) for p in (*self.readable, *readable))])
-                 if os.path.exists(p)]  # after /tmp: some are in it
-        for folder in _parents([*shown, *(str(p) for p in writable)]):  # traversable, whatever they are outside
-            args += ["--perms", "0755", "--dir", folder]
-        for path in shown:
-            args += ["--ro-bind", path, path]
-        for path in writable:
-            args += ["--bind", str(path), str(path)]
-        args += ["--remount-ro", "/"]  # the sandbox's own root: nothing new appears there
+        args += _binds([*self.readable, *readable], writable)
         for k, v in {"HOME": "/tmp/home", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/home",
                      "IPYTHONDIR": "/tmp/home/.ipython", "PYTHONDONTWRITEBYTECODE": "1"}.items():
             args += ["--setenv", k, v]
-        args += ["--chdir", SCRATCH, "--"]
-        if self.kind == "user+bwrap":  # bwrap mounted as root; the program starts as the grading user
-            uid, gid = self.uid_gid()
-            args += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
-                     "--bounding-set=-all", "--no-new-privs", "--"]
-        return args + list(argv)
+        return args + ["--chdir", SCRATCH, "--", *self._drop(), *argv]
+
+    def wrap_server(self, argv: list, *, home: str, writable=(), readable=()) -> list:
+        """A user's long-lived server (the class hub's JupyterLab) in the sandbox: the same file
+        system allowlist, plus the user's `home` (writable, the working folder) and `writable` /
+        `readable` paths; it keeps the network (the hub's proxy must reach it) and the host's
+        process ids, and stays in the caller's process group (the hub signals that group)."""
+        if not self.active:
+            return list(argv)
+        args = ["bwrap", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                *([] if self.kind == "user+bwrap" else ["--unshare-user"]), "--tmpfs", "/",
+                "--dev", "/dev", "--ro-bind", "/proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+        args += _binds(readable, [home, *writable])
+        return args + ["--setenv", "HOME", home, "--chdir", home, "--", *self._drop(), *argv]
+
+    def _drop(self) -> list:
+        """As root: the words that drop to the sandbox's user inside (bwrap mounted as root)."""
+        if self.kind != "user+bwrap":
+            return []
+        uid, gid = self.uid_gid()
+        return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--"]
 
     def to_env(self) -> str:
         return json.dumps({"kind": self.kind, "user": self.user, "readable": list(self.readable)})
@@ -112,6 +120,22 @@ _KEPT_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "JPY_")
 def student_env(environ) -> dict:
     """The part of `environ` that student code may see."""
     return {k: v for k, v in environ.items() if k in _KEPT or k.startswith(_KEPT_PREFIXES)}
+
+
+def _binds(readable, writable) -> list:
+    """bwrap's words for the allowlist and `readable` (read-only) and `writable` paths, each at its
+    own place, with the folders above them made traversable, then the sandbox's root made read-only."""
+    shown = [p for p in dict.fromkeys([*_allowlist(), *(str(p) for p in readable)])
+             if os.path.exists(p)]  # after /tmp: some are in it
+    writable = [str(p) for p in writable]
+    args = []
+    for folder in _parents([*shown, *writable]):  # traversable, whatever they are outside
+        args += ["--perms", "0755", "--dir", folder]
+    for path in shown:
+        args += ["--ro-bind", path, path]
+    for path in writable:
+        args += ["--bind", path, path]
+    return args + ["--remount-ro", "/"]  # the sandbox's own root: nothing new appears there
 
 
 def _parents(paths) -> list:

@@ -1,0 +1,274 @@
+"""`coursekit serve`: the class hub's grading service. Each new submission is taken from the
+exchange, autograded with the driver (on Dask when asked), and its feedback released to its student.
+
+    Grader(course, settings, queue, policy).run()       the loop, in a thread of its own
+    make_app(grader)                                    the pages, behind the hub's OAuth
+
+What it trusts: a submission's folder name says whose it is, and the file system says who wrote it:
+a folder (or a file in it) that is not the named student's own is rejected and never graded. Its
+time is when its files last changed (ctime: nobody can set it back), not the timestamp.txt the
+student's side wrote. Nothing is graded from the exchange itself: a submission is moved out of it,
+into the hub folder's received/ (root only), before anything else.
+"""
+from __future__ import annotations
+
+import html
+import os
+import pwd
+import shutil
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from ..grading.course import Course
+from ..grading.driver import Options, autograde
+from .queue import Queue, Submission
+from .setup import Settings
+
+READY_AFTER = 1.0  # seconds without a change before a submission is taken (nbgrader writes it in steps)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The instructor's choices: gradings per student per hour (0: no limit), scores shown before
+    the due date, seconds between looks at the exchange."""
+
+    per_hour: int = 0
+    scores_before_due: bool = True
+    poll: float = 1.0
+
+
+class Grader:
+    def __init__(self, course: Course, settings: Settings, queue: Queue, opts: Options, policy: Policy):
+        self.course, self.settings, self.queue, self.opts, self.policy = course, settings, queue, opts, policy
+        self.received = settings.root / "received"
+        self.received.mkdir(mode=0o700, exist_ok=True)
+        self.inbound = settings.exchange / settings.course_id / "inbound"
+        self.students = {u.id for u in settings.users}
+        self.stop = threading.Event()
+        self.errors: list = []  # the loop's own failures, shown on the instructor's page
+
+    # -- taking submissions from the exchange
+    def scan(self, now: float | None = None) -> int:
+        """Move every finished submission out of the exchange into the queue; the number taken."""
+        now = time.time() if now is None else now
+        taken = 0
+        for folder in sorted(self.inbound.iterdir()) if self.inbound.is_dir() else []:
+            parts = folder.name.split("+")
+            if len(parts) < 3 or not folder.is_dir():
+                continue
+            student, assignment = parts[0], parts[1]
+            files = [folder, *folder.rglob("*")]
+            if not (folder / "timestamp.txt").exists() or not (folder / "submission_secret.txt").exists():
+                continue  # still being written
+            arrived = max(f.lstat().st_ctime for f in files)
+            if now - arrived < READY_AFTER:
+                continue
+            status, reason = self._admissible(student, assignment, files, arrived)
+            self.queue.add(Submission(folder.name, student, assignment, arrived, status, reason=reason))
+            shutil.move(str(folder), str(self.received / folder.name))  # out of every student's reach
+            taken += 1
+        return taken
+
+    def _admissible(self, student: str, assignment: str, files: list, arrived: float) -> tuple:
+        if student not in self.students:
+            return "rejected", f"{student!r} is not in the roster"
+        if assignment not in self.course.source_assignments():
+            return "rejected", f"no assignment {assignment!r} in this course"
+        uid = pwd.getpwnam(student).pw_uid
+        strangers = sorted({f.lstat().st_uid for f in files} - {uid})
+        if strangers:
+            who = ", ".join(_user_name(u) for u in strangers)
+            return "rejected", f"written by {who}, not by {student}: not graded (a submission in another's name?)"
+        due = self.due(assignment)
+        if due is not None and arrived > due:
+            return "late", f"arrived {_when(arrived)}, after the due date {_when(due)}: kept, not graded"
+        return "queued", None
+
+    def due(self, assignment: str) -> float | None:
+        """The assignment's due date in the gradebook (nbgrader's duedate, UTC), as a timestamp."""
+        with self.course.gradebook() as gb:
+            try:
+                d = gb.find_assignment(assignment).duedate
+            except Exception:  # noqa: BLE001 - not released yet: no due date
+                return None
+        return None if d is None else d.replace(tzinfo=timezone.utc).timestamp()
+
+    # -- grading
+    def grade_pending(self, now: float | None = None) -> list:
+        """Grade what the policy lets through now; the rows graded."""
+        rows = self.queue.claim(time.time() if now is None else now, per_hour=self.policy.per_hour)
+        by_assignment: dict = {}
+        for r in rows:
+            by_assignment.setdefault(r.assignment, []).append(r)
+        for assignment, subs in by_assignment.items():
+            self._grade(assignment, subs)
+        return rows
+
+    def _grade(self, assignment: str, subs: list) -> None:
+        for s in subs:
+            self._place(s)
+        try:
+            outcomes = autograde(self.course, assignment, replace(self.opts, force=True),
+                                 students=[s.student for s in subs])
+        except Exception as e:  # noqa: BLE001 - the grader's fault: nothing recorded, graded again later
+            for s in subs:
+                self.queue.finish(s.id, "fault", reason=f"{type(e).__name__}: {e}", kind="grader_fault")
+            return
+        by_student = {o.student: o for o in outcomes}
+        for s in subs:
+            o = by_student.get(s.student)
+            if o is None or o.status == "ungraded":
+                self.queue.finish(s.id, "fault", reason=o.reason if o else "not graded", kind=o.kind if o else None)
+                continue
+            self._release_feedback(assignment, s.student)
+            self.queue.finish(s.id, o.status, score=o.score, max_score=o.max_score, reason=o.reason or None,
+                              kind=o.kind or None)
+
+    def _place(self, s: Submission) -> None:
+        """The received submission as nbgrader's collect leaves it: submitted/<student>/<assignment>/."""
+        target = self.course.root / "submitted" / s.student / s.assignment
+        tmp = target.with_name(target.name + ".incoming")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(self.received / s.id, tmp)
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+
+    def _release_feedback(self, assignment: str, student: str) -> None:
+        for step in (("generate_feedback", assignment, "--student", student, "--force"),
+                     ("release_feedback", assignment, "--student", student)):
+            res = self.course.run_nbgrader(*step, timeout=300)
+            if res.returncode != 0:
+                self.errors.append(f"{_when(time.time())} nbgrader {step[0]} for {student}: exit {res.returncode}")
+
+    def run(self) -> None:
+        """Look at the exchange, grade, repeat, until `stop` is set; a failure is logged and retried."""
+        self.queue.recover()
+        while not self.stop.is_set():
+            try:
+                self.scan()
+                self.grade_pending()
+            except Exception as e:  # noqa: BLE001 - the service keeps going; the instructor's page shows it
+                self.errors.append(f"{_when(time.time())} {type(e).__name__}: {e}")
+            self.stop.wait(self.policy.poll)
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _when(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+def make_app(grader: Grader):
+    """The service's pages, each behind the hub's login: `` (a student's own submissions and
+    feedback), `instructor` (everyone), `instructor/grades.csv`."""
+    from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+    from jupyterhub.utils import url_path_join
+    from tornado import web
+
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/grader/")
+
+    class Page(HubOAuthenticated, web.RequestHandler):
+        def instructor(self) -> bool:
+            return self.get_current_user()["name"] in grader.settings.instructors
+
+    class Mine(Page):
+        @web.authenticated
+        def get(self):
+            me = self.get_current_user()["name"]
+            self.write(_page(f"Your submissions, {html.escape(me)}", _table(grader, grader.queue.rows(me), prefix)))
+
+    class Feedback(Page):
+        @web.authenticated
+        def get(self, assignment):
+            me = self.get_current_user()["name"]
+            folder = grader.course.root / "feedback" / me / assignment
+            pages = sorted(folder.glob("*.html")) if assignment in grader.course.source_assignments() else []
+            if not pages:
+                raise web.HTTPError(404, "no feedback yet")
+            self.write(pages[0].read_text())
+
+    class Everyone(Page):
+        @web.authenticated
+        def get(self):
+            if not self.instructor():
+                raise web.HTTPError(403, "instructors only")
+            body = _table(grader, grader.queue.rows(), prefix, everyone=True)
+            reports = sorted((grader.course.root / "reports").glob("*.integrity.html"))
+            body += "<h2>Integrity reports</h2><ul>" + "".join(
+                f"<li>{html.escape(p.name)}</li>" for p in reports) + "</ul>"
+            body += f'<p><a href="{prefix}instructor/grades.csv">grades.csv</a></p>'
+            if grader.errors:
+                body += "<h2>Service errors</h2><pre>" + html.escape("\n".join(grader.errors[-20:])) + "</pre>"
+            self.write(_page("Every submission", body))
+
+    class Grades(Page):
+        @web.authenticated
+        def get(self):
+            if not self.instructor():
+                raise web.HTTPError(403, "instructors only")
+            self.set_header("Content-Type", "text/csv")
+            self.write(_csv(grader.queue.rows()))
+
+    return web.Application([
+        (prefix, Mine), (url_path_join(prefix, "feedback/([^/]+)"), Feedback),
+        (url_path_join(prefix, "instructor"), Everyone), (url_path_join(prefix, "instructor/grades.csv"), Grades),
+        (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+    ], cookie_secret=os.urandom(32))
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body><h1>{title}</h1>{body}</body></html>")
+
+
+def _table(grader: Grader, rows: list, prefix: str, everyone: bool = False) -> str:
+    """Submissions as an HTML table; scores hidden before the due date when the policy says so."""
+    head = ["student"] * everyone + ["assignment", "arrived", "status", "score", "note"]
+    out = ["<table border='1'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        due = grader.due(r.assignment)
+        hidden = not everyone and not grader.policy.scores_before_due and due is not None and time.time() < due
+        score = "" if r.score is None else ("hidden until the due date" if hidden else f"{r.score:g} / {r.max_score:g}")
+        link = (f' <a href="{prefix}feedback/{html.escape(r.assignment)}">feedback</a>'
+                if r.status in ("graded", "failed") and not everyone else "")
+        cells = [r.student] * everyone + [r.assignment, _when(r.arrived), r.status]
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                   + f"<td class='score'>{html.escape(score)}{link}</td><td>{html.escape(r.reason or '')}</td></tr>")
+    return "\n".join(out) + "</table>"
+
+
+def _csv(rows: list) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["student", "assignment", "arrived_utc", "status", "score", "max_score", "kind", "reason"])
+    for r in rows:
+        w.writerow([r.student, r.assignment, _when(r.arrived), r.status, "" if r.score is None else f"{r.score:g}",
+                    "" if r.max_score is None else f"{r.max_score:g}", r.kind or "", r.reason or ""])
+    return buf.getvalue()
+
+
+def serve(course: Course, settings: Settings, opts: Options, policy: Policy, port: int) -> None:
+    """The loop in a thread, the pages on `port` (127.0.0.1), until interrupted."""
+    from tornado.ioloop import IOLoop
+
+    os.umask(0o007)  # what the service writes in the course stays the instructors' group's
+    grader = Grader(course, settings, Queue(settings.root / "queue.sqlite"), opts, policy)
+    threading.Thread(target=grader.run, name="grader", daemon=True).start()
+    make_app(grader).listen(port, address="127.0.0.1")
+    try:
+        IOLoop.current().start()
+    finally:
+        grader.stop.set()
+
