@@ -25,13 +25,15 @@ LAB_ARGS = --ip=127.0.0.1 --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u))
 NO_TORCH_PIN := $(VENV)/constraints-without-torch.txt
 PIP_CONSTRAINTS = $(if $(CONSTRAINTS),-c $(if $(filter $(TORCH_PIN),$(TORCH)),$(CONSTRAINTS),$(NO_TORCH_PIN)))
 
-.PHONY: help lab test test-gpu sysdeps lock release autograde feedback export bench doctor clean
+.PHONY: help lab hub test test-gpu sysdeps lock release autograde feedback export bench doctor clean
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
 	@echo "make test       install the system packages the tests need (tools/sysdeps), set up .venv"
 	@echo "                if needed and run the whole test suite but the GPU tests"
 	@echo "make test-gpu   the GPU tests (pytest -m gpu) on CUDA; fails when torch sees no CUDA device"
+	@echo "make hub        a JupyterHub for the class on this machine, as root (HUB_ARGS: coursekit hub's options;"
+	@echo "                README: Run it for a class)"
 	@echo "make lock       re-resolve every dependency in a fresh venv and rewrite constraints.txt"
 	@echo "make release    build the student versions of all assignments"
 	@echo "make autograde ASSIGNMENT=01_neurons   grade collected submissions"
@@ -51,10 +53,18 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
+# the class hub's proxy, from the npm registry, into the venv (coursekit.hub.setup.proxy_command finds it)
+PROXY := $(VENV)/node/node_modules/.bin/configurable-http-proxy
+$(PROXY): | $(STAMP)
+	npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error configurable-http-proxy@5.3.0
+
+hub: $(STAMP) $(PROXY)
+	$(VENV)/bin/coursekit hub $(HUB_ARGS)
+
 sysdeps:
 	@bash tools/sysdeps
 
-test: sysdeps $(STAMP)
+test: sysdeps $(STAMP) $(PROXY)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-gpu: $(STAMP)

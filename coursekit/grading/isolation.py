@@ -84,18 +84,21 @@ class Isolation:
             args += ["--setenv", k, v]
         return args + ["--chdir", SCRATCH, "--", *self._drop(), *argv]
 
-    def wrap_server(self, argv: list, *, home: str, writable=(), readable=()) -> list:
+    def wrap_server(self, argv: list, *, home: str, writable=(), readable=(), mounts=()) -> list:
         """A user's long-lived server (the class hub's JupyterLab) in the sandbox: the same file
-        system allowlist, plus the user's `home` (writable, the working folder) and `writable` /
-        `readable` paths; it keeps the network (the hub's proxy must reach it) and the host's
-        process ids, and stays in the caller's process group (the hub signals that group)."""
+        system allowlist, plus the user's `home` (writable, the working folder), `writable` /
+        `readable` paths and `mounts`, (host folder, where it shows) pairs, writable; it keeps the
+        network (the hub's proxy must reach it) and the host's process ids, and stays in the
+        caller's process group (the hub signals that group)."""
         if not self.active:
             return list(argv)
         args = ["bwrap", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 *([] if self.kind == "user+bwrap" else ["--unshare-user"]), "--tmpfs", "/",
                 "--dev", "/dev", "--ro-bind", "/proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
-        args += _binds(readable, [home, *writable])
-        return args + ["--setenv", "HOME", home, "--chdir", home, "--", *self._drop(), *argv]
+        args += _binds(readable, [home, *writable])[:-2]  # the mounts, then the root made read-only
+        for src, dest in mounts:
+            args += ["--bind", str(src), str(dest)]
+        return args + ["--remount-ro", "/", "--setenv", "HOME", home, "--chdir", home, "--", *self._drop(), *argv]
 
     def _drop(self) -> list:
         """As root: the words that drop to the sandbox's user inside (bwrap mounted as root)."""

@@ -31,9 +31,11 @@ from ..grading.course import Course, CourseError, course_config
 INSTRUCTORS_GROUP = "coursekit-instructors"
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")  # a Unix user name nbgrader accepts (no "+", no "*")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+COURSE_MOUNT = "grading"  # where an instructor's server shows the course folder, in the home
 # the nbgrader lab plugins and server extensions only instructors get
 INSTRUCTOR_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                       "@jupyter/nbgrader:course-list")
+NEWS = "@jupyterlab/apputils-extension:announcements"
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
@@ -146,6 +148,7 @@ def prepare(settings: Settings) -> Settings:
     for user in settings.users:
         _add_user(user, settings.repo / "notebooks")
     _exchange(settings.exchange, course_id)
+    _roster_in_gradebook(settings)
     _course_private(settings.course)
     _role_configs(settings)
     for name, value in (("admin-token", secrets.token_hex(32)),) + (
@@ -204,6 +207,15 @@ def _exchange(root: Path, course_id: str) -> None:
         os.chmod(path, mode)
 
 
+def _roster_in_gradebook(settings: Settings) -> None:
+    """The students, with their names, in the gradebook (the formgrader lists them by name)."""
+    with Course(settings.course).gradebook() as gb:
+        for u in settings.users:
+            if u.role == "student":
+                first, _, last = u.name.rpartition(" ") if " " in u.name else ("", "", u.name)
+                gb.update_or_create_student(u.id, first_name=first or None, last_name=last or None)
+
+
 def _course_private(course: Path) -> None:
     """The course folder (sources with hidden tests, solutions, the gradebook, every submission):
     root and the instructors' group only."""
@@ -226,13 +238,13 @@ def _role_configs(settings: Settings) -> None:
         (etc / "labconfig").mkdir(parents=True, exist_ok=True)
         lines = [f"c.CourseDirectory.course_id = {settings.course_id!r}",
                  f"c.Exchange.root = {str(settings.exchange)!r}"]
-        if role == "instructor":
-            lines.append(f"c.CourseDirectory.root = {str(settings.course)!r}")
-        (etc / "nbgrader_config.py").write_text("# made by `coursekit hub`\nc = get_config()  # noqa: F821\n"
-                                                + "\n".join(lines) + "\n")
+        if role == "instructor":  # where the spawner mounts the course in an instructor's server
+            lines.append(f"c.CourseDirectory.root = os.path.expanduser('~/{COURSE_MOUNT}')")
+        head = "# made by `coursekit hub`\nimport os\n\nc = get_config()  # noqa: F821\n"
+        (etc / "nbgrader_config.py").write_text(head + "\n".join(lines) + "\n")
         off = role == "student"
-        (etc / "labconfig" / "page_config.json").write_text(json.dumps(
-            {"disabledExtensions": {p: off for p in INSTRUCTOR_PLUGINS}}, indent=1) + "\n")
+        plugins = {p: off for p in INSTRUCTOR_PLUGINS} | {NEWS: True}  # the hub has no network: no news
+        (etc / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": plugins}, indent=1))
         (etc / "jupyter_server_config.json").write_text(json.dumps(
             {"ServerApp": {"jpserver_extensions": {e: not off for e in INSTRUCTOR_SERVER_EXTENSIONS}}}, indent=1))
         for d, _, files in os.walk(etc):

@@ -3,8 +3,9 @@
 What a student's server can see: the system's folders, this Python and coursekit (read-only), the
 student's own home (read-write), the nbgrader exchange, and etc/student (nbgrader's config, the
 instructor-only plugins off). The course folder, the other homes, the hub folder and the
-checkout do not exist there. An instructor's server also sees the course folder (read-write; it
-belongs to the instructors' group) and gets the formgrader.
+checkout do not exist there. An instructor's server also sees the course folder, as ~/grading
+(read-write; it belongs to the instructors' group; the formgrader wants it inside the server's
+root), and gets the formgrader.
 
 The hub runs as root: bubblewrap mounts as root, then setpriv drops to the user with the user's
 own groups, no capabilities and no way back. The server stays in the process group the hub
@@ -19,7 +20,7 @@ from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Unicode
 
 from ..grading.isolation import Isolation
-from .setup import Settings
+from .setup import COURSE_MOUNT, Settings
 
 
 class CourseSpawner(LocalProcessSpawner):
@@ -28,29 +29,13 @@ class CourseSpawner(LocalProcessSpawner):
     def make_preexec_fn(self, name):
         return None  # stay root until bwrap has mounted; setpriv switches to the user inside
 
-    def _wrapped(self, settings: Settings) -> list:
-        """The words before the server's command line: bubblewrap, then setpriv to the user."""
-        name = self.user.name
-        home = pwd.getpwnam(name).pw_dir
-        instructor = name in settings.instructors
-        role = "instructor" if instructor else "student"
-        readable = [str(settings.root / "etc" / role)]
-        writable = [str(settings.exchange)] + ([str(settings.course)] if instructor else [])
-        argv = Isolation("user+bwrap", user=name).wrap_server(["/bin/sh", "-c"], home=home, writable=writable,
-                                                             readable=readable)
-        # the user's own groups (an instructor's include the course's), not none
-        return [("--init-groups" if w == "--clear-groups" else w) for w in argv]
-
     def get_env(self):
         env = super().get_env()
-        settings = Settings.load(self.settings_path)
-        role = "instructor" if self.user.name in settings.instructors else "student"
-        env["JUPYTER_CONFIG_PATH"] = str(settings.root / "etc" / role)
-        env["JUPYTER_DATA_DIR"] = os.path.join(env.get("HOME", "/tmp"), ".local/share/jupyter")
+        env.update(role_env(Settings.load(self.settings_path), self.user.name, env.get("HOME", "/tmp")))
         return env
 
     async def start(self):
-        self.shell_cmd = self._wrapped(Settings.load(self.settings_path))
+        self.shell_cmd = sandboxed(Settings.load(self.settings_path), self.user.name, ["/bin/sh", "-c"])
         return await super().start()
 
     async def _signal(self, sig):
@@ -61,3 +46,21 @@ class CourseSpawner(LocalProcessSpawner):
             return False
         return True
 
+
+def sandboxed(settings: Settings, user: str, argv: list) -> list:
+    """`argv` as `user` in the user's sandbox (what the user's server, and all it starts, runs in)."""
+    home = pwd.getpwnam(user).pw_dir
+    instructor = user in settings.instructors
+    readable = [str(settings.root / "etc" / ("instructor" if instructor else "student"))]
+    mounts = [(settings.course, os.path.join(home, COURSE_MOUNT))] if instructor else []
+    words = Isolation("user+bwrap", user=user).wrap_server(argv, home=home, writable=[str(settings.exchange)],
+                                                           readable=readable, mounts=mounts)
+    # the user's own groups (an instructor's include the course's), not none
+    return [("--init-groups" if w == "--clear-groups" else w) for w in words]
+
+
+def role_env(settings: Settings, user: str, home: str) -> dict:
+    """The environment a user's processes get besides the hub's: the role's Jupyter config."""
+    role = "instructor" if user in settings.instructors else "student"
+    return {"JUPYTER_CONFIG_PATH": str(settings.root / "etc" / role),
+            "JUPYTER_DATA_DIR": os.path.join(home, ".local/share/jupyter")}

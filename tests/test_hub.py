@@ -1,0 +1,476 @@
+"""The class hub for real (issue 11): JupyterHub as root with real OS users, each user's JupyterLab in
+its sandbox, nbgrader's exchange, and `coursekit serve` grading every submission.
+
+One hub for the module (users, exchange, hub and service made and removed here): a student submits
+through JupyterLab in Chromium and sees full marks; a wrong answer scores lower with its reason;
+the instructor sees both; one test per security rule; the service killed mid-grade, the hub
+restarted with a submission arriving meanwhile; 40 students submitting at once.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import random
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from browser import chromium_page, wait_for_server
+from pipeline_helpers import MUTANTS, ROOT, coursekit_cmd, make_course, parse_answer, solutions, submission
+
+from coursekit.hub.queue import Queue
+from coursekit.hub.setup import Settings
+from coursekit.hub.spawner import role_env, sandboxed
+
+pytestmark = [pytest.mark.hub, pytest.mark.xdist_group("hub")]
+A = "01_neurons"
+N_LOAD = 40
+FEEDBACK_GOAL_S = 60
+
+
+@dataclass
+class Hub:
+    root: Path
+    course: Path
+    port: int
+    students: list  # a, b, c, d
+    instructor: str
+    load: list
+    log: Path
+    proc: subprocess.Popen | None = None
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.load(self.root / "hub.json")
+
+    @property
+    def password(self) -> str:
+        return (self.root / "dev-password").read_text().strip()
+
+    def start(self) -> None:
+        out = open(self.log, "a")
+        self.proc = subprocess.Popen(coursekit_cmd("--course", str(self.course), "hub", "--root", str(self.root),
+                                                   "--port", str(self.port)), cwd=ROOT, stdout=out,
+                                     stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                     start_new_session=True)
+        wait_for_server(f"{self.url}/hub/api/", self.proc, self.log, timeout=120)
+
+    def stop(self) -> None:
+        """SIGTERM to `coursekit hub` and JupyterHub (which stops the servers, the service, the proxy)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=60)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while _hub_processes(self.root) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        self.proc = None
+
+    def api(self, path: str, method="GET", token=None, body=None):
+        """The hub's REST API (the admin token by default): (status, parsed JSON or text)."""
+        token = token or (self.root / "admin-token").read_text().strip()
+        return http(f"{self.url}/hub/api/{path}", method, token, body)
+
+    def token(self, user: str) -> str:
+        status, data = self.api(f"users/{user}/tokens", "POST", body={"note": "test"})
+        assert status == 201, data
+        return data["token"]
+
+    def run_as(self, user: str, cmd: str, timeout=120) -> subprocess.CompletedProcess:
+        """`cmd` (sh) as `user`, in the sandbox the user's server runs in."""
+        home = pwd.getpwnam(user).pw_dir
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "USER": user, "HOME": home,
+               "JUPYTER_PLATFORM_DIRS": "1", **role_env(self.settings, user, home)}
+        return subprocess.run(sandboxed(self.settings, user, ["/bin/sh", "-c", cmd]), env=env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def answer(self, user: str, edits=()) -> None:
+        """Fetch the assignment as `user`, then fill its answer cells with the solutions, `edits` applied."""
+        fetched = pwd.getpwnam(user).pw_dir + f"/{A}/{A}.ipynb"
+        if not os.path.exists(fetched):
+            run = self.run_as(user, f"nbgrader fetch_assignment {A}")
+            assert run.returncode == 0, run.stdout + run.stderr
+        nb = submission(nbformat.read(fetched, as_version=4), self.sources, edits)
+        nbformat.write(nb, fetched)
+        pw = pwd.getpwnam(user)
+        os.chown(fetched, pw.pw_uid, pw.pw_gid)
+
+    def submit(self, user: str) -> None:
+        run = self.run_as(user, f"nbgrader submit {A}")
+        assert run.returncode == 0, run.stdout + run.stderr
+
+    def rows(self, student=None) -> list:
+        return Queue(self.root / "queue.sqlite").rows(student)
+
+    def wait_graded(self, students, timeout=300) -> list:
+        """The rows of `students` once each has one graded (or failed) submission."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = [r for r in self.rows() if r.student in students]
+            if {r.student for r in rows if r.status in ("graded", "failed")} == set(students):
+                return rows
+            time.sleep(1)
+        pytest.fail(f"not graded within {timeout} s: {[(r.student, r.status, r.reason) for r in self.rows()]}\n"
+                    + self.log.read_text()[-3000:])
+
+
+def http(url, method="GET", token=None, body=None):
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Authorization": f"token {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            text = r.read().decode()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        text, status = e.read().decode(errors="replace"), e.code
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def _hub_processes(root: Path) -> list:
+    return [p for p in psutil.process_iter(["cmdline"]) if str(root) in " ".join(p.info["cmdline"] or [])]
+
+
+def _free_base_port() -> int:
+    """A port P with P..P+3 free (the class, the hub API, the proxy API, the service)."""
+    for _ in range(50):
+        base = random.randint(20000, 60000)
+        try:
+            for p in range(base, base + 4):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no four free ports in a row")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.fail("the hub tests make OS users and run JupyterHub as root (CI and `make test` as root do)")
+    tmp = tmp_path_factory.mktemp("hub")
+    course = make_course(tmp / "course", timeout=10, regrade_timeout=6)
+    prefix = "ck" + "".join(random.choices(string.ascii_lowercase, k=4))
+    students = [f"{prefix}{x}" for x in "abcd"]
+    h = Hub(tmp / "hub", course, _free_base_port(), students, f"{prefix}prof",
+            [f"{prefix}l{i:02d}" for i in range(N_LOAD)], tmp / "hub.log")
+    users = [*students, h.instructor, *h.load]
+    (course / "roster.csv").write_text("id,name,role\n" + "".join(f"{u},Student {u},student\n" for u in students)
+                                       + f"{h.instructor},The Instructor,instructor\n"
+                                       + "".join(f"{u},,student\n" for u in h.load))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        for args in (("--course", str(course), "hub", "--root", str(h.root), "--port", str(h.port), "--setup-only"),
+                     ("--course", str(course), "--hub-root", str(h.root), "release", A, "--exchange")):
+            run = subprocess.run(coursekit_cmd(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stdout + run.stderr
+        h.sources = solutions(nbformat.read(course / "source" / A / f"{A}.ipynb", as_version=4))
+        h.start()
+        yield h
+    finally:
+        h.stop()
+        for u in users:
+            subprocess.run(["pkill", "-KILL", "-u", u], capture_output=True, check=False)
+            subprocess.run(["userdel", "--remove", u], capture_output=True, check=False)
+
+
+def login(page, hub: Hub, user: str) -> None:
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.password)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/lab**", timeout=180_000)
+    page.wait_for_selector("#jp-main-dock-panel")
+
+
+def open_assignments(page) -> None:
+    """nbgrader's Assignments panel, from the Nbgrader menu."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    page.wait_for_selector("#released_assignments_list")
+
+
+def type_answers(page, hub: Hub) -> int:
+    """In the open notebook, replace every answer stub with the solution, cell by cell (command mode
+    j moves down; only the cells near the view are rendered). Returns how many were typed."""
+    answers = iter(hub.sources.values())
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    typed = 0
+    for _ in range(80):
+        active = page.locator(".jp-NotebookPanel .jp-Cell.jp-mod-active")
+        if "raise NotImplementedError" in active.inner_text():
+            page.keyboard.press("Enter")
+            page.keyboard.press("Control+a")
+            page.keyboard.insert_text(next(answers))
+            page.keyboard.press("Escape")
+            typed += 1
+        before = active.get_attribute("data-windowed-list-index") or active.inner_text()
+        page.keyboard.press("j")
+        after = page.locator(".jp-NotebookPanel .jp-Cell.jp-mod-active")
+        if (after.get_attribute("data-windowed-list-index") or after.inner_text()) == before:
+            break  # the last cell
+    page.keyboard.press("Control+s")
+    return typed
+
+
+def test_a_student_submits_from_jupyterlab_and_sees_full_marks_within_a_minute(hub, tmp_path):
+    """Student A logs in, fetches the assignment in the Assignments tab, writes the answers in the
+    notebook, presses Validate, then Submit; the service's page then shows full marks and feedback."""
+    a = hub.students[0]
+    with chromium_page() as page:
+        login(page, hub, a)
+        open_assignments(page)
+        page.locator("#released_assignments_list button", has_text="Fetch").first.click()
+        page.locator("#fetched_assignments_list", has_text=A).wait_for()
+        page.screenshot(path=str(tmp_path / "1-fetched.png"))
+        page.goto(f"{hub.url}/user/{a}/lab/tree/{A}/{A}.ipynb")
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached",
+                               timeout=180_000)
+        assert type_answers(page, hub) == len(hub.sources)
+        page.locator(".validate-button").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=180_000)
+        page.screenshot(path=str(tmp_path / "2-validated.png"))
+        assert "Success" in dialog.inner_text() or "passed" in dialog.inner_text(), dialog.inner_text()
+        page.keyboard.press("Escape")
+        open_assignments(page)
+        page.locator("#fetched_assignments_list button", has_text="Submit").first.click()
+        page.locator("#submitted_assignments_list", has_text=A).wait_for(timeout=60_000)
+        submitted = time.monotonic()
+        page.goto(f"{hub.url}/services/grader/")
+        while time.monotonic() - submitted < FEEDBACK_GOAL_S + 30:
+            row = page.locator("tr", has_text=A)
+            if row.count() and "graded" in row.first.inner_text():
+                break
+            time.sleep(1)
+            page.reload()
+        waited = time.monotonic() - submitted
+        page.screenshot(path=str(tmp_path / "3-service.png"))
+        score = page.locator("tr", has_text=A).first.locator(".score").inner_text()
+        assert score.startswith("5 / 5"), page.locator("body").inner_text()
+        page.locator("tr", has_text=A).first.locator("a", has_text="feedback").click()
+        page.wait_for_load_state()
+        assert "5.0" in page.locator("body").inner_text() and "linear_forward" in page.content()
+        page.screenshot(path=str(tmp_path / "4-feedback.png"))
+    print(f"submit to feedback visible: {waited:.1f} s")
+    assert waited <= FEEDBACK_GOAL_S, f"feedback took {waited:.0f} s (goal {FEEDBACK_GOAL_S} s)"
+
+
+def test_a_wrong_answer_scores_lower_and_the_student_sees_why(hub, tmp_path):
+    """Student B submits a backward that averages the bias gradient: fewer points, and the feedback
+    names the failing check."""
+    b = hub.students[1]
+    hub.answer(b, parse_answer(MUTANTS / A / "mutant_dbias_mean.py").edits)
+    hub.submit(b)
+    (row,) = hub.wait_graded([b], timeout=120)
+    assert row.status == "graded" and row.score < row.max_score, row
+    with chromium_page() as page:
+        login(page, hub, b)
+        page.goto(f"{hub.url}/services/grader/")
+        score = page.locator("tr", has_text=A).first.locator(".score").inner_text()
+        assert score.startswith(f"{row.score:g} / {row.max_score:g}"), score
+        page.locator("tr", has_text=A).first.locator("a", has_text="feedback").click()
+        page.wait_for_load_state()
+        text = page.locator("body").inner_text()
+        page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
+    assert "AssertionError" in text and "linear_backward" in text, text[-2000:]
+
+
+def test_the_instructor_sees_both_in_the_formgrader_and_on_the_service_page(hub, tmp_path):
+    a, b = hub.students[:2]
+    hub.wait_graded([a, b], timeout=120)
+    with chromium_page() as page:
+        login(page, hub, hub.instructor)
+        page.goto(f"{hub.url}/services/grader/instructor")
+        table = page.locator("table").first.inner_text()
+        assert a in table and b in table and "5 / 5" in table, table
+        page.goto(f"{hub.url}/user/{hub.instructor}/formgrader/manage_submissions/{A}")
+        page.locator("td", has_text=b).first.wait_for(timeout=120_000)
+        page.screenshot(path=str(tmp_path / "formgrader.png"), full_page=True)
+        listed = page.locator("body").inner_text()
+    assert a in listed and b in listed, listed[-2000:]
+
+
+# ------------------------------------------------------------------------------- security, one rule each
+
+def test_a_student_cannot_read_another_students_submission_feedback_or_scores(hub):
+    a, c = hub.students[0], hub.students[2]
+    hub.wait_graded([a], timeout=120)
+    home_a = pwd.getpwnam(a).pw_dir
+    run = hub.run_as(c, f"ls /home; cat {home_a}/{A}/{A}.ipynb; ls {hub.root}/received {hub.course}/submitted; "
+                        f"ls {hub.root / 'exchange' / 'dl-from-scratch' / 'inbound'}; echo done")
+    assert run.stdout.split() == [c, "done"], run.stdout  # no other home, no received/, no course, inbound unlistable
+    token = hub.token(c)
+    status, page = http(f"{hub.url}/services/grader/", token=token)
+    assert status == 200 and c in page and a not in page
+    status, _ = http(f"{hub.url}/services/grader/feedback/{A}", token=token)
+    assert status == 404  # C has no feedback; A's is never served to C
+    status, _ = http(f"{hub.url}/user/{a}/api/contents/{A}", token=token)
+    assert status == 403  # nor A's server
+
+
+def test_a_student_cannot_read_the_source_or_the_hidden_tests(hub):
+    c = hub.students[2]
+    source = hub.course / "source" / A / f"{A}.ipynb"
+    run = hub.run_as(c, f"cat {source}; find / -xdev -name '*.ipynb' 2>/dev/null | xargs grep -l 'BEGIN' ; echo done")
+    assert run.stdout.split() == ["done"], run.stdout
+    # outside the sandbox too: the course folder belongs to root and the instructors' group
+    pw = pwd.getpwnam(c)
+    bare = subprocess.run(["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "cat",
+                           str(source)], capture_output=True, text=True, check=False)
+    assert bare.returncode != 0 and "Permission denied" in bare.stderr
+    released = hub.root / "exchange" / "dl-from-scratch" / "outbound" / A / f"{A}.ipynb"
+    assert "BEGIN HIDDEN TESTS" not in released.read_text() and "BEGIN SOLUTION" not in released.read_text()
+
+
+def test_a_student_cannot_write_the_gradebook_nor_submit_in_anothers_name(hub):
+    c, b = hub.students[2], hub.students[1]
+    gradebook = hub.course / "gradebook.db"
+    before = gradebook.read_bytes()
+    run = hub.run_as(c, f"echo x >> {gradebook} || echo refused")
+    assert "refused" in run.stdout and gradebook.read_bytes() == before
+    inbound = hub.root / "exchange" / "dl-from-scratch" / "inbound"
+    assert inbound.stat().st_mode & 0o7777 == 0o1733  # writable, not listable, nobody removes another's
+    b_graded = [r for r in hub.rows(b) if r.status == "graded"]
+    forged = f"{b}+{A}+2026-12-06 00:00:00.000000 UTC+forged"
+    fetched = pwd.getpwnam(c).pw_dir + f"/{A}"
+    if not os.path.exists(fetched):
+        assert hub.run_as(c, f"nbgrader fetch_assignment {A}").returncode == 0
+    run = hub.run_as(c, f"mkdir '{inbound}/{forged}' && cp {fetched}/{A}.ipynb '{inbound}/{forged}/' && "
+                        f"echo t > '{inbound}/{forged}/timestamp.txt' && echo s > '{inbound}/{forged}/submission_secret.txt'")
+    assert run.returncode == 0, run.stderr
+    deadline = time.monotonic() + 60
+    while not [r for r in hub.rows(b) if r.id == forged] and time.monotonic() < deadline:
+        time.sleep(1)
+    (row,) = [r for r in hub.rows(b) if r.id == forged]
+    assert row.status == "rejected" and f"written by {c}" in row.reason, row
+    assert [r for r in hub.rows(b) if r.status == "graded"] == b_graded  # B's grade untouched
+
+
+def test_a_student_cannot_reach_the_instructor_pages_nor_the_formgrader(hub):
+    c = hub.students[2]
+    token = hub.token(c)
+    for path in ("services/grader/instructor", "services/grader/instructor/grades.csv"):
+        status, _ = http(f"{hub.url}/{path}", token=token)
+        assert status == 403, path
+    status, data = http(f"{hub.url}/services/grader/instructor/grades.csv", token=hub.token(hub.instructor))
+    assert status == 200 and data.startswith("student,assignment,"), data
+    assert hub.api(f"users/{c}/server", "POST")[0] in (201, 202, 400)  # started (400: already running)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status, _ = http(f"{hub.url}/user/{c}/api/status", token=token)
+        if status == 200:
+            break
+        time.sleep(1)
+    status, _ = http(f"{hub.url}/user/{c}/formgrader", token=token)
+    assert status == 404  # the extension is off in a student's server
+
+
+def test_submitted_code_runs_unprivileged_and_reaches_neither_source_nor_gradebook(hub):
+    """A submission tries to read the source notebook and to write into the gradebook while it is
+    graded by the service (as root): it runs as the grading user, sees neither, changes nothing."""
+    d = hub.students[3]
+    source = hub.course / "source" / A / f"{A}.ipynb"
+    gradebook = hub.course / "gradebook.db"
+    probe = (f"import os\nfor p in ({str(source)!r}, {str(gradebook)!r}):\n"
+             "    try:\n        open(p, 'a').write('pwned'); print('WROTE', p)\n"
+             "    except OSError as e:\n        print('REFUSED', type(e).__name__)\n"
+             "print('UID', os.getuid())\n")
+    src_before = source.read_bytes()
+    hub.answer(d, [("insert", "linear_forward", probe)])
+    hub.submit(d)
+    (row,) = [r for r in hub.wait_graded([d], timeout=120) if r.status in ("graded", "failed")]
+    assert row.status == "graded" and row.score == row.max_score, row
+    out = nbformat.read(hub.course / "autograded" / d / A / f"{A}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", []))
+    assert "WROTE" not in printed and printed.count("REFUSED") == 2, printed
+    assert f"UID {pwd.getpwnam('nobody').pw_uid}" in printed, printed
+    assert source.read_bytes() == src_before and b"pwned" not in gradebook.read_bytes()
+
+
+# ------------------------------------------------------------------------------- faults
+
+def _service(hub: Hub):
+    found = [p for p in _hub_processes(hub.root) if "serve" in p.info["cmdline"]]
+    return found[0] if found else None
+
+
+def test_the_service_killed_mid_grade_grades_it_after_the_restart_once(hub):
+    c = hub.students[2]
+    hub.answer(c)
+    hub.submit(c)
+    deadline = time.monotonic() + 120
+    while not [r for r in hub.rows(c) if r.status == "grading"]:
+        assert time.monotonic() < deadline, hub.rows(c)
+        time.sleep(0.2)
+    victim = _service(hub)
+    victim.kill()  # SIGKILL, mid-grade
+    victim.wait(timeout=30)
+    rows = [r for r in hub.wait_graded([c], timeout=180) if r.status == "graded"]
+    assert len(rows) == 1 and rows[0].score == rows[0].max_score and rows[0].attempts == 2, rows
+    again = _service(hub)
+    assert again is not None and again.pid != victim.pid  # JupyterHub restarted its managed service
+    assert len({r.id for r in hub.rows(c)}) == len(hub.rows(c))  # no duplicate rows
+
+
+def test_a_submission_made_while_the_hub_is_down_is_graded_when_it_is_back(hub):
+    d = hub.students[3]
+    graded_before = [r.id for r in hub.rows(d) if r.status == "graded"]
+    hub.stop()
+    assert _service(hub) is None  # the service is down with the hub
+    hub.answer(d)  # the correct answers this time
+    hub.submit(d)  # through the exchange, no hub needed
+    hub.start()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        new = [r for r in hub.rows(d) if r.status == "graded" and r.id not in graded_before]
+        if new:
+            break
+        time.sleep(1)
+    assert new and new[0].score == new[0].max_score, hub.rows(d)
+
+
+# ------------------------------------------------------------------------------- load
+
+def test_forty_students_submit_at_once_and_every_one_is_graded_and_released(hub):
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(hub.answer, hub.load))
+    started = time.monotonic()
+    with ThreadPoolExecutor(N_LOAD) as pool:
+        list(pool.map(hub.submit, hub.load))
+    window = time.monotonic() - started
+    rows = hub.wait_graded(hub.load, timeout=600)
+    total = time.monotonic() - started
+    assert len(rows) == N_LOAD and len({r.student for r in rows}) == N_LOAD  # one row each, no duplicate
+    assert all(r.status == "graded" and r.score == r.max_score for r in rows), [r for r in rows if r.score != 5]
+    for s in hub.load:  # released: the feedback is in the exchange under the hash only the student can compute
+        assert list((hub.course / "feedback" / s / A).glob("*.html")), s
+    waits = sorted(r.finished - r.arrived for r in rows)
+    p50, p95 = waits[len(waits) // 2], waits[int(0.95 * (len(waits) - 1))]
+    print(f"{N_LOAD} submissions in {window:.1f} s; all graded and released {total:.0f} s after the first; "
+          f"arrival to graded p50 {p50:.0f} s, p95 {p95:.0f} s")
+    assert window <= 60 and total <= 600
