@@ -38,7 +38,7 @@ help:
 	@echo "make release    build the student versions of all assignments"
 	@echo "make autograde ASSIGNMENT=01_neurons   grade collected submissions"
 	@echo "make feedback  ASSIGNMENT=01_neurons   write feedback HTML"
-	@echo "make export     grades as CSV"
+	@echo "make export     grades as CSV (FORMAT=canvas or moodle: for import into that LMS)"
 	@echo "make bench      reference vs PyTorch timings, MLP and CNN time to 97% on digits,"
 	@echo "                40 submissions: stock nbgrader autograde vs coursekit autograde --workers 2"
 
@@ -111,7 +111,7 @@ feedback: $(STAMP)
 	$(VENV)/bin/coursekit feedback $(ASSIGNMENT)
 
 export: $(STAMP)
-	$(VENV)/bin/coursekit export
+	$(VENV)/bin/coursekit export --format $(or $(FORMAT),csv)
 
 doctor: $(STAMP)
 	$(VENV)/bin/coursekit doctor

@@ -4,7 +4,8 @@
     coursekit collect [ASSIGNMENT ...] [--zip]          submissions into assignments/submitted/
     coursekit autograde ASSIGNMENT [--student ID ...]   grade them (coursekit/grading/), report in assignments/reports/
     coursekit feedback ASSIGNMENT [--release]           feedback HTML (hidden tests and tracebacks removed)
-    coursekit export [-o FILE]                          every grade as CSV
+    coursekit export [--format F] [-o FILE]             every grade as CSV: nbgrader's (csv), or for
+                                                        import into Canvas (canvas) or Moodle (moodle)
     coursekit doctor                                    versions, nbgrader extensions, course folder, device
 
 Every command works on the course found from the current directory (`assignments/`), or on
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from .grading.course import EXCHANGE_ENV, Course, CourseError, course_config
 from .grading.driver import GraderFault, Options, autograde
+from .grading.export import FORMATS, write_lms_csv
 from .grading.isolation import NONE
 
 
@@ -155,11 +157,17 @@ def cmd_feedback(course: Course, args) -> int:
     return 0
 
 
+EXPORT_NAMES = {"csv": "grades.csv", "canvas": "grades-canvas.csv", "moodle": "grades-moodle.csv"}
+
+
 def cmd_export(course: Course, args) -> int:
     if not course.has_gradebook():
         raise CourseError("no gradebook yet: release and autograde an assignment first")
-    out = os.path.abspath(args.output) if args.output else str(course.reports_dir() / "grades.csv")
-    _nbgrader(course, "export", "--to", out)
+    out = os.path.abspath(args.output) if args.output else str(course.reports_dir() / EXPORT_NAMES[args.format])
+    if args.format == "csv":
+        _nbgrader(course, "export", "--to", out)
+    else:
+        write_lms_csv(course, args.format, out)
     print(f"grades: {out}")
     return 0
 
@@ -409,8 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--student", metavar="ID", help="only this student")
     f.add_argument("--release", action="store_true", help="also release it to the exchange")
 
-    e = sub.add_parser("export", help="every grade as CSV (nbgrader export)")
-    e.add_argument("-o", "--output", metavar="FILE", help="default: assignments/reports/grades.csv")
+    e = sub.add_parser("export", help="every grade as CSV: nbgrader's, or for import into Canvas or Moodle")
+    e.add_argument("--format", choices=("csv", *FORMATS), default="csv",
+                   help="csv: nbgrader export's CSV (default); canvas: Canvas's gradebook import (Student, ID, "
+                        "SIS User ID, SIS Login ID, Section, a Points Possible row); moodle: Moodle's CSV grade "
+                        "import (Username, Email address)")
+    e.add_argument("-o", "--output", metavar="FILE",
+                   help="default: assignments/reports/grades.csv (grades-canvas.csv, grades-moodle.csv)")
 
     h = sub.add_parser("hub", help="a JupyterHub for the class on this machine, from the roster (as root)")
     h.add_argument("--root", default="/srv/coursekit", metavar="DIR",
