@@ -32,7 +32,8 @@ class Course:
 
     @classmethod
     def find(cls, path=None) -> Course:
-        """The course at `path`, else `./assignments` or the nearest folder up with a config."""
+        """The course at `path`, else `./assignments` or the nearest folder up with a config and a
+        source/ folder (the repository root's and student/'s configs are the student's side, no course)."""
         if path is not None:
             root = Path(path).resolve()
             if not (root / CONFIG).is_file():
@@ -40,9 +41,10 @@ class Course:
             return cls(root)
         here = Path.cwd().resolve()
         for d in [here, *here.parents]:
-            for cand in (d / "assignments", d):
-                if (cand / CONFIG).is_file():
-                    return cls(cand)
+            if (d / "assignments" / CONFIG).is_file():
+                return cls(d / "assignments")
+            if (d / CONFIG).is_file() and (d / "source").is_dir():
+                return cls(d)
         raise CourseError(f"no course found: run from the repository root (assignments/{CONFIG}) "
                           "or pass --course PATH")
 
@@ -98,10 +100,15 @@ class Course:
         run = run_watched(self.nbgrader_cmd(*args), cwd=self.root, env=self.env(), timeout=timeout)
         return subprocess.CompletedProcess(run.args, run.returncode, "".join(run.lines), "")
 
+    def exchange_root(self) -> Path:
+        """c.Exchange.root of the course's config: exchange/ in the course, unless $COURSEKIT_EXCHANGE."""
+        root = course_config(self).Exchange.get("root")
+        return Path(root) if root else self.root / "exchange"
+
     def ensure_exchange(self) -> Path:
-        """The exchange folder inside the course, world-writable (nbgrader needs that)."""
-        ex = self.root / "exchange"
-        ex.mkdir(exist_ok=True)
+        """The exchange folder, made if missing, world-writable (nbgrader needs that)."""
+        ex = self.exchange_root()
+        ex.mkdir(parents=True, exist_ok=True)
         try:
             os.chmod(ex, 0o777)
         except OSError:
