@@ -20,6 +20,11 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup -m "not gpu"
 # `make lab`'s command line (tests/test_lab.py runs `make lab` itself). JUPYTER_PORT picks the
 # port (default 8888); as root, jupyter needs --allow-root.
 LAB_ARGS = --ip=127.0.0.1 --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+# `make lab`'s own Jupyter config folder, added to the others (JUPYTER_CONFIG_PATH; yours and the
+# venv's still count): tools/jupyter/labconfig/page_config.json turns off nbgrader's Validate toolbar
+# button, which its Lab extension puts on every notebook, lectures included (students validate an
+# assignment in the Assignments panel instead). nbgrader's student side is the root nbgrader_config.py (README).
+LAB_CONFIG_PATH = $(CURDIR)/tools/jupyter$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
 
 # the constraints pip gets: constraints.txt, less its torch pin when TORCH is not the pinned one
 NO_TORCH_PIN := $(VENV)/constraints-without-torch.txt
@@ -28,7 +33,8 @@ PIP_CONSTRAINTS = $(if $(CONSTRAINTS),-c $(if $(filter $(TORCH_PIN),$(TORCH)),$(
 .PHONY: help lab hub test test-gpu sysdeps lock release autograde feedback export bench doctor clean
 
 help:
-	@echo "make lab        set up .venv if needed and open the course in JupyterLab"
+	@echo "make lab        set up .venv if needed and open the course in JupyterLab; menu Nbgrader >"
+	@echo "                Assignment List fetches assignments and feedback into student/"
 	@echo "make test       install the system packages the tests need (tools/sysdeps), set up .venv"
 	@echo "                if needed and run the whole test suite but the GPU tests"
 	@echo "make test-gpu   the GPU tests (pytest -m gpu) on CUDA; fails when torch sees no CUDA device"
@@ -37,7 +43,8 @@ help:
 	@echo "make lock       re-resolve every dependency in a fresh venv and rewrite constraints.txt"
 	@echo "make release    build the student versions of all assignments"
 	@echo "make autograde ASSIGNMENT=01_neurons   grade collected submissions"
-	@echo "make feedback  ASSIGNMENT=01_neurons   write feedback HTML"
+	@echo "make feedback  ASSIGNMENT=01_neurons   write feedback HTML and release it to the exchange"
+	@echo "                (students fetch it in JupyterLab's Assignments panel)"
 	@echo "make export     grades as CSV (FORMAT=canvas or moodle: for import into that LMS)"
 	@echo "make bench      reference vs PyTorch timings, MLP and CNN time to 97% on digits,"
 	@echo "                40 submissions: stock nbgrader autograde vs coursekit autograde --workers 2"
@@ -50,6 +57,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PY) -m pip install --quiet -e ".[dev]" $(PIP_CONSTRAINTS)
 	touch $(STAMP)
 
+lab: export JUPYTER_CONFIG_PATH := $(LAB_CONFIG_PATH)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
@@ -108,7 +116,7 @@ autograde: $(STAMP)
 	$(VENV)/bin/coursekit autograde $(ASSIGNMENT) --workers $(or $(WORKERS),0)
 
 feedback: $(STAMP)
-	$(VENV)/bin/coursekit feedback $(ASSIGNMENT)
+	$(VENV)/bin/coursekit feedback $(ASSIGNMENT) --release
 
 export: $(STAMP)
 	$(VENV)/bin/coursekit export --format $(or $(FORMAT),csv)

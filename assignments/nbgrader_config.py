@@ -19,9 +19,10 @@ c.CourseDirectory.db_url = os.environ.get("COURSEKIT_DB_URL") or "sqlite:///" + 
 c.GenerateAssignment.create_assignment = True
 c.Autograde.create_student = True
 
-# --- the exchange (release / fetch / submit / collect) stays inside the course folder
-# (`coursekit release` and `coursekit doctor` create it world-writable), or a class hub's
-# ($COURSEKIT_EXCHANGE, set by `coursekit --hub-root DIR`; `coursekit hub` made it).
+# --- the exchange (release / fetch / submit / collect): inside the course folder, or the folder of
+# $COURSEKIT_EXCHANGE (a class hub's: `coursekit --hub-root DIR` sets it). `coursekit release` and
+# `coursekit doctor` create it world-writable. The student's side, JupyterLab's Assignments panel,
+# reads it (and the course id) from here through the repository's root nbgrader_config.py.
 c.Exchange.root = os.environ.get("COURSEKIT_EXCHANGE") or os.path.join(HERE, "exchange")
 
 # --- `coursekit collect --zip`: files downloaded from an LMS, put in downloaded/<assignment>/archive/

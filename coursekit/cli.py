@@ -6,7 +6,10 @@
     coursekit feedback ASSIGNMENT [--release]           feedback HTML (hidden tests and tracebacks removed)
     coursekit export [--format F] [-o FILE]             every grade as CSV: nbgrader's (csv), or for
                                                         import into Canvas (canvas) or Moodle (moodle)
-    coursekit doctor                                    versions, nbgrader extensions, course folder, device
+    coursekit doctor [--lab-root PATH]                  versions, nbgrader extensions, course folder,
+                                                        what JupyterLab's Assignments panel sees, device
+    coursekit hub [--root DIR]                          a JupyterHub for the class, from the roster (root)
+    coursekit serve --hub-root DIR                      the hub's grading service (the hub starts it)
 
 Every command works on the course found from the current directory (`assignments/`), or on
 `--course PATH`. A problem a user can fix is one line on stderr and a non-zero exit status
@@ -22,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from .grading.course import EXCHANGE_ENV, Course, CourseError, course_config
+from .grading.course import CONFIG, EXCHANGE_ENV, Course, CourseError, course_config
 from .grading.driver import GraderFault, Options, autograde
 from .grading.export import FORMATS, write_lms_csv
 from .grading.isolation import NONE
@@ -231,6 +234,7 @@ def cmd_doctor(course_arg, args) -> int:
         course = None
     if course is not None:
         _doctor_course(found, course)
+        _doctor_lab(found, course, Path(args.lab_root).resolve() if args.lab_root else course.root.parent)
     _doctor_device(found)
     if found.problems:
         print(f"{len(found.problems)} problem(s) found", file=sys.stderr)
@@ -322,6 +326,57 @@ def _doctor_config(found: _Findings, course: Course) -> None:
             found.ok("autograde re-runs test cells in a sandbox (coursekit.grading.preprocessors.Regrade)")
     except Exception as e:  # noqa: BLE001 - any error in the config file is the finding
         found.bad(f"nbgrader_config.py does not load: {type(e).__name__}: {e}")
+
+
+def _lab_view(server_root: Path) -> tuple:
+    """(course id, exchange root, folder of fetched assignments) that nbgrader's Lab extension uses when
+    JupyterLab serves `server_root`: its own loader, which reads nbgrader_config.py in the server root
+    (and the Jupyter config folders), then again in the folder of fetched assignments (Exchange.assignment_dir)."""
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+    from nbgrader.server_extensions.assignment_list.handlers import AssignmentList
+
+    lab = AssignmentList()
+    lab.root_dir = str(server_root)
+    cwd = os.getcwd()
+    try:  # it changes the working directory (twice), and restores it only when nothing fails
+        os.chdir(server_root)  # the server's own, with `make lab`: a relative assignment_dir ('.') is taken from it
+        with lab.get_assignment_dir_config() as cfg:
+            lister = ExchangeFactory(config=cfg).List(config=cfg)
+            return CourseDirectory(config=cfg).course_id, lister.root, os.path.abspath(lister.assignment_dir)
+    finally:
+        os.chdir(cwd)
+
+
+def _doctor_lab(found: _Findings, course: Course, server_root: Path) -> None:
+    """What the Assignments panel gets (`_lab_view`) against the course's config: the same course id
+    and exchange, the exchange writable, fetched work in a folder of its own."""
+    from nbgrader.utils import check_directory
+
+    print(f"JupyterLab's Assignments panel, as `make lab` serves {server_root}")
+    config = server_root / CONFIG
+    why = f"(nbgrader's Lab extension reads {config}{', which is missing' if not config.is_file() else ''})"
+    try:
+        course_id, exchange, fetched = _lab_view(server_root)
+    except OSError as e:  # a folder it changes to is missing
+        found.bad(f"nbgrader's Lab extension fails: {e.strerror}: {e.filename} {why}")
+        return
+    want_id = course_config(course).CourseDirectory.get("course_id", "")
+    if course_id != want_id:
+        found.bad(f"it would use the course id {course_id!r}, not the course's {want_id!r} {why}")
+    else:
+        found.ok(f"course id {course_id!r}, the course's")
+    if os.path.realpath(exchange) != os.path.realpath(course.exchange):
+        found.bad(f"it would use the exchange {exchange}, not the course's {course.exchange} {why}")
+    elif not check_directory(exchange, write=True, execute=True):
+        found.bad(f"the exchange {exchange} is missing or not writable: the panel shows \"Error fetching courses!\"")
+    else:
+        found.ok(f"exchange {exchange}, the course's, writable")
+    if os.path.realpath(fetched) == os.path.realpath(server_root):
+        found.bad(f"fetched assignments and feedback would land in {server_root} itself, not in a git-ignored "
+                  f"folder (c.Exchange.assignment_dir) {why}")
+    else:
+        found.ok(f"fetched assignments and feedback go to {fetched}")
 
 
 def _doctor_assignment(found: _Findings, course: Course, a: str) -> None:
@@ -445,7 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--poll", type=float, default=1.0, metavar="S", help="seconds between looks at the exchange")
     _grading_options(s)
 
-    sub.add_parser("doctor", help="versions, nbgrader extensions, course folder, device")
+    d = sub.add_parser("doctor", help="versions, nbgrader extensions, course folder, Assignments panel, device")
+    d.add_argument("--lab-root", metavar="PATH",
+                   help="the folder JupyterLab serves (default: the one above the course, as `make lab` does)")
     return p
 
 

@@ -3,9 +3,15 @@
 Runs `make -o .venv/.installed lab` (the Makefile's own command line, LAB_ARGS; `-o` so that make
 never reinstalls) from the repository root with JUPYTER_PORT set to a free port, in a session of
 its own; reads the `http://127.0.0.1:PORT/lab?token=...` URL from what it prints, waits for /lab in
-headless Chromium, opens notebooks/01_neurons.ipynb and looks for its first heading; then stops
-the whole process group (make, jupyter and the kernel it started) and checks that the port is
-closed and that nothing was written in the repository (no .ipynb_checkpoints, notebooks unchanged).
+headless Chromium, opens notebooks/01_neurons.ipynb and looks for its first heading and for the absence
+of nbgrader's Validate toolbar button (a lecture, not an assignment); opens nbgrader's Assignments
+panel (menu Nbgrader > Assignment List) and looks for the course id and an assignment released to
+the exchange; then stops the whole process group (make, jupyter and the kernel it started) and checks
+that the port is closed and that nothing was written in the repository (no .ipynb_checkpoints,
+notebooks unchanged, no new top-level names).
+The exchange the panel reads is a real one: 01_neurons released by `coursekit release --exchange`
+from a copy of the course into the test's tmp dir, which $COURSEKIT_EXCHANGE (read by the course's
+nbgrader_config.py, through the root nbgrader_config.py) points the server to.
 Lab's settings, workspaces, runtime files and the checkpoint JupyterLab writes of a notebook it
 opens go to the test's tmp dir (the command line stays make's own: only the environment differs). Needs Debian's chromium at
 /usr/bin/chromium (`make test` installs it through tools/sysdeps).
@@ -14,18 +20,22 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
 from browser import chromium_page, free_port, wait_for_server
+from traitlets.config.loader import PyFileConfigLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/01_neurons.ipynb"
+ASSIGNMENT = "01_neurons"  # released to the test's exchange, listed in the Assignments panel
 # names at the top of the repository that other tests may create meanwhile (all in .gitignore)
 CACHES = {".pytest_cache", ".hypothesis", ".ruff_cache", "__pycache__"}
 # what a Jupyter server or JupyterLab writes beside the notebooks it serves, when it writes
@@ -57,7 +67,55 @@ def repo_state() -> dict:
     return {"top": top, "notebooks": notebooks, "litter": sorted(litter)}
 
 
-def lab_env(tmp_path: Path, port: int) -> dict:
+def course_id() -> str:
+    return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "assignments")).load_config().CourseDirectory.course_id
+
+
+def release_to_exchange(tmp_path: Path) -> Path:
+    """An exchange in tmp_path holding ASSIGNMENT, released from a copy of the course (config and that
+    source) by the real `coursekit release --exchange`."""
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    (course / "source").mkdir(parents=True)
+    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "assignments" / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COURSEKIT_EXCHANGE": str(exchange)}
+    run = subprocess.run([sys.executable, "-m", "coursekit", "--course", str(course), "release", ASSIGNMENT,
+                          "--exchange"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (exchange / course_id() / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file(), run.stdout
+    return exchange
+
+
+def check_no_validate_button(page) -> None:
+    """nbgrader's Validate toolbar button, which its Lab extension puts on every notebook, is turned off
+    for `make lab` (tools/jupyter/labconfig/page_config.json); the toolbar itself is there."""
+    from playwright.sync_api import expect
+
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    assert "@jupyter/nbgrader:validate-assignment" in config["disabledExtensions"], config["disabledExtensions"]
+    toolbar = page.locator(".jp-NotebookPanel-toolbar").first
+    expect(toolbar.locator(".jp-Toolbar-item").first).to_be_visible()
+    assert toolbar.locator(".validate-button").count() == 0
+    assert toolbar.get_by_text("Validate", exact=True).count() == 0
+
+
+def check_assignments_panel(page, tmp_path: Path) -> None:
+    """Nbgrader > Assignment List: the course of the exchange, no error, the released assignment."""
+    from playwright.sync_api import expect
+
+    page.locator("#jp-MainMenu .lm-MenuBar-item", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-item", has_text="Assignment List").click()
+    panel = page.locator("#nbgrader-assignment-list")
+    course = panel.locator("#course_list_default")  # "Loading, please wait..." until the server answers
+    expect(course).not_to_have_text("Loading, please wait...")
+    page.screenshot(path=str(tmp_path / "assignments-panel.png"))  # what a failure below looked like
+    assert "Error fetching courses" not in panel.inner_text(), panel.inner_text()
+    assert course.inner_text().strip() == course_id()
+    expect(panel.locator("#released_assignments_list")).to_contain_text(ASSIGNMENT)
+    page.screenshot(path=str(tmp_path / "assignments-panel.png"))
+
+
+def lab_env(tmp_path: Path, port: int, exchange: Path) -> dict:
     settings = tmp_path / "lab-settings"
     for plugin, values in {
         # no update check or news: the machines of CI have no network
@@ -82,6 +140,7 @@ def lab_env(tmp_path: Path, port: int) -> dict:
                JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "lab-workspaces"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               COURSEKIT_EXCHANGE=str(exchange),  # the course's exchange, for this server only
                BROWSER="true")  # jupyter "opens" its URL with `true`: no window on a developer's screen
     return env
 
@@ -137,12 +196,14 @@ def test_make_lab_serves_the_course_in_chromium(tmp_path):
     from playwright.sync_api import expect
 
     heading = first_heading(ROOT / NOTEBOOK)
+    started = time.perf_counter()
+    exchange = release_to_exchange(tmp_path)
     before = repo_state()
     port = free_port()
     log = tmp_path / "make-lab.log"
-    started = time.perf_counter()
     with open(log, "w") as out:
-        proc = subprocess.Popen(["make", "-o", ".venv/.installed", "lab"], cwd=ROOT, env=lab_env(tmp_path, port),
+        proc = subprocess.Popen(["make", "-o", ".venv/.installed", "lab"], cwd=ROOT,
+                                env=lab_env(tmp_path, port, exchange),
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     killed = []
@@ -160,7 +221,9 @@ def test_make_lab_serves_the_course_in_chromium(tmp_path):
             page.goto(f"{base}/lab/tree/{NOTEBOOK}")
             title = page.locator(".jp-NotebookPanel .jp-RenderedMarkdown h1", has_text=heading).first
             expect(title).to_be_visible(timeout=120_000)
+            check_no_validate_button(page)
             page.screenshot(path=str(tmp_path / "lab.png"))
+            check_assignments_panel(page, tmp_path)
     finally:
         killed = stop(proc)
     assert port_is_closed(port), f"port {port} still answers after make lab was stopped"

@@ -33,7 +33,8 @@ class Course:
 
     @classmethod
     def find(cls, path=None) -> Course:
-        """The course at `path`, else `./assignments` or the nearest folder up with a config."""
+        """The course at `path`, else `./assignments` or the nearest folder up with a config and a
+        source/ folder (the repository root's and student/'s configs are the student's side, no course)."""
         if path is not None:
             root = Path(path).resolve()
             if not (root / CONFIG).is_file():
@@ -41,9 +42,10 @@ class Course:
             return cls(root)
         here = Path.cwd().resolve()
         for d in [here, *here.parents]:
-            for cand in (d / "assignments", d):
-                if (cand / CONFIG).is_file():
-                    return cls(cand)
+            if (d / "assignments" / CONFIG).is_file():
+                return cls(d / "assignments")
+            if (d / CONFIG).is_file() and (d / "source").is_dir():
+                return cls(d)
         raise CourseError(f"no course found: run from the repository root (assignments/{CONFIG}) "
                           "or pass --course PATH")
 
