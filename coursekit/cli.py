@@ -438,6 +438,29 @@ def _grading_options(p) -> None:
                    help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786")
 
 
+def _hub_parsers(sub) -> None:
+    """`coursekit hub` and `coursekit serve`: the class on one JupyterHub."""
+    h = sub.add_parser("hub", help="a JupyterHub for the class on this machine, from the roster (as root)")
+    h.add_argument("--root", default="/srv/coursekit", metavar="DIR",
+                   help="the hub's folder: its database, the exchange, role configs (default /srv/coursekit)")
+    h.add_argument("--roster", metavar="CSV", help="id,name[,role] (default: roster.csv in the course folder)")
+    h.add_argument("--ip", default="127.0.0.1", help="where the class connects (default 127.0.0.1)")
+    h.add_argument("--port", type=int, default=8765, help="the class's port; the next three are used too")
+    h.add_argument("--auth", choices=("dev", "pam"), default="dev",
+                   help="dev: one shared password, loopback only; pam: the users' system passwords")
+    h.add_argument("--serve-args", metavar="WORDS", help="options of the grading service, e.g. '--per-hour 5'")
+    h.add_argument("--setup-only", action="store_true", help="make the users and files, do not start the hub")
+
+    s = sub.add_parser("serve", help="the hub's grading service: grade each submission, release its feedback")
+    s.add_argument("--hub-root", required=True, metavar="DIR", help="the folder `coursekit hub` made")
+    s.add_argument("--per-hour", type=int, default=0, metavar="N",
+                   help="gradings per student per hour, later submissions wait (default 0: no limit)")
+    s.add_argument("--hide-scores-before-due", action="store_true",
+                   help="the service's page shows students their scores only after the due date")
+    s.add_argument("--poll", type=float, default=1.0, metavar="S", help="seconds between looks at the exchange")
+    _grading_options(s)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coursekit",
                                 description="The course's nbgrader workflow (run from the repo root).")
@@ -480,25 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", metavar="FILE",
                    help="default: assignments/reports/grades.csv (grades-canvas.csv, grades-moodle.csv)")
 
-    h = sub.add_parser("hub", help="a JupyterHub for the class on this machine, from the roster (as root)")
-    h.add_argument("--root", default="/srv/coursekit", metavar="DIR",
-                   help="the hub's folder: its database, the exchange, role configs (default /srv/coursekit)")
-    h.add_argument("--roster", metavar="CSV", help="id,name[,role] (default: roster.csv in the course folder)")
-    h.add_argument("--ip", default="127.0.0.1", help="where the class connects (default 127.0.0.1)")
-    h.add_argument("--port", type=int, default=8765, help="the class's port; the next three are used too")
-    h.add_argument("--auth", choices=("dev", "pam"), default="dev",
-                   help="dev: one shared password, loopback only; pam: the users' system passwords")
-    h.add_argument("--serve-args", metavar="WORDS", help="options of the grading service, e.g. '--per-hour 5'")
-    h.add_argument("--setup-only", action="store_true", help="make the users and files, do not start the hub")
-
-    s = sub.add_parser("serve", help="the hub's grading service: grade each submission, release its feedback")
-    s.add_argument("--hub-root", required=True, metavar="DIR", help="the folder `coursekit hub` made")
-    s.add_argument("--per-hour", type=int, default=0, metavar="N",
-                   help="gradings per student per hour, later submissions wait (default 0: no limit)")
-    s.add_argument("--hide-scores-before-due", action="store_true",
-                   help="the service's page shows students their scores only after the due date")
-    s.add_argument("--poll", type=float, default=1.0, metavar="S", help="seconds between looks at the exchange")
-    _grading_options(s)
+    _hub_parsers(sub)
 
     d = sub.add_parser("doctor", help="versions, nbgrader extensions, course folder, Assignments panel, device")
     d.add_argument("--lab-root", metavar="PATH",

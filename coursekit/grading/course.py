@@ -109,17 +109,15 @@ class Course:
         return Path(self.environ.get(EXCHANGE_ENV) or os.environ.get(EXCHANGE_ENV) or self.root / "exchange")
 
     def ensure_exchange(self) -> Path:
-        """The exchange folder; the course's own is made world-writable (nbgrader needs that), a
-        hub's is left as `coursekit hub` made it."""
+        """The exchange folder, made if missing, world-writable (nbgrader needs that); one made
+        elsewhere before (a class hub's, by `coursekit hub`) is left with the modes it has."""
         ex = self.exchange
-        if ex == self.root / "exchange":
-            ex.mkdir(exist_ok=True)
+        if ex == self.root / "exchange" or not ex.is_dir():
+            ex.mkdir(parents=True, exist_ok=True)
             try:
                 os.chmod(ex, 0o777)
             except OSError:
                 pass
-        elif not ex.is_dir():
-            raise CourseError(f"the exchange {ex} does not exist: run `coursekit hub` first")
         return ex
 
     # -- the gradebook
