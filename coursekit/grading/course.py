@@ -124,6 +124,9 @@ class Course:
     def gradebook(self):
         from nbgrader.api import Gradebook
 
+        bindir = os.path.dirname(sys.executable)  # a new gradebook is made by running `alembic`
+        if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
         return Gradebook(self.db_url)
 
     def notebooks(self, assignment: str) -> list:
