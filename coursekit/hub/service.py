@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from ..grading.course import Course
+from ..grading.course import EXCHANGE_ENV, Course
 from ..grading.driver import Options, autograde
 from .queue import Queue, Submission
 from .setup import Settings
@@ -41,6 +41,8 @@ class Policy:
 
 class Grader:
     def __init__(self, course: Course, settings: Settings, queue: Queue, opts: Options, policy: Policy):
+        # nbgrader's runs use the hub's exchange, whatever this process's environment says
+        course = replace(course, environ={**course.environ, EXCHANGE_ENV: str(settings.exchange)})
         self.course, self.settings, self.queue, self.opts, self.policy = course, settings, queue, opts, policy
         self.received = settings.root / "received"
         self.received.mkdir(mode=0o700, exist_ok=True)
