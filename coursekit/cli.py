@@ -29,6 +29,7 @@ from .grading.course import CONFIG, EXCHANGE_ENV, Course, CourseError, course_co
 from .grading.driver import GraderFault, Options, autograde
 from .grading.export import FORMATS, write_lms_csv
 from .grading.isolation import NONE
+from .grading.outcomes import HIDDEN_POLICIES
 
 
 def _fail_line(output: str) -> str:
@@ -115,7 +116,7 @@ def _options(args, **more) -> tuple:
     return Options(student_timeout=args.student_timeout, timeout=args.timeout,
                    memory_limit=int(args.memory_limit * 2**30) or None, warm_kernels=not args.cold_kernels,
                    workers=args.workers, scheduler=args.scheduler, isolation=NONE if args.unsafe_same_user else None,
-                   **more), dev
+                   hidden_cases=args.hidden_cases, **more), dev
 
 
 def cmd_autograde(course: Course, args) -> int:
@@ -436,6 +437,9 @@ def _grading_options(p) -> None:
                    help="grade on a local Dask cluster of N workers (default 0: one submission after another)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="grade on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--hidden-cases", choices=HIDDEN_POLICIES, default="count",
+                   help="what the feedback shows of the hidden cases: none, count (how many pass, what went "
+                        "wrong, not their inputs; default) or names (each one's name and shapes)")
 
 
 def _hub_parsers(sub) -> None:

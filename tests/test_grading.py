@@ -68,7 +68,10 @@ def test_a_correct_answer_passes_every_case_and_writes_nothing_to_stderr(name, c
         assert r3.passed and len(r3.rows) == len(ops.REGISTRY[name].make_cases())
     out, err = capfd.readouterr()
     assert err == ""
-    assert f"check {name}_forward: {len(r1.rows)}/{len(r1.rows)}" in out
+    n_hidden = sum(c.hidden for c in ops.REGISTRY[name].make_cases(hidden=True))
+    n_visible = len(r1.rows) - n_hidden
+    assert f"check {name}_forward: {n_visible}/{n_visible} visible cases pass" in out  # hidden ones: counted
+    assert f"and {n_hidden}/{n_hidden} hidden cases pass" in out
 
 
 def _fails(name, fn, match, **kw):

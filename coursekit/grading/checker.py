@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ import numpy as np
 from .. import ops
 from ..compare import compare
 from . import expectations
-from .outcomes import Kind, failed, kind_of
+from .outcomes import HIDDEN_ENV, HIDDEN_POLICIES, Kind, failed, kind_of
 from .sandbox import (
     Foreign,
     InProcess,
@@ -187,13 +188,36 @@ def _judge(name, spec, mode, exp, jobs, results, hidden, quiet) -> CheckResult:
     if spec.intermediates and mode == "backward" and shown.details:
         per_grad = (f"  each gradient on case '{shown.case}', vs PyTorch autograd (retain_grad):\n    "
                     + "\n    ".join(shown.details))
+    policy = hidden_policy()
     if not quiet:
-        _print_table(name, spec, mode, rows, exp.device, hidden)
+        _print_table(name, mode, rows, exp, hidden, policy)
         if per_grad:
             print(per_grad)
     if failure is not None:
+        if failure[0].hidden and policy != "names":  # the instructor's choice: the case stays hidden
+            raise failed(_hidden_failure(name, mode, exp, *failure, policy), failure[1].kind)
         raise failed(_failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind)
     return CheckResult(name, True, rows)
+
+
+def hidden_policy() -> str:
+    """What feedback shows of the hidden cases ($COURSEKIT_HIDDEN_CASES, the autograder's
+    --hidden-cases): "none" (not even that there are any), "count" (how many, how many pass, and
+    what went wrong on a failing one, without its inputs; the default) or "names" (each case's
+    name, shapes and values)."""
+    policy = os.environ.get(HIDDEN_ENV, "count")
+    return policy if policy in HIDDEN_POLICIES else "count"
+
+
+def _hidden_failure(name, mode, exp, case, row, policy) -> str:
+    if policy == "none":
+        return f"{name} is wrong on a case the autograder checks beyond the visible ones: make it right for every shape"
+    n_hidden = sum(c.hidden for c in exp.cases)
+    k = [c for c in exp.cases if c.hidden].index(case) + 1
+    first = row.problem.splitlines()[0].split(";")[0] if row.problem else "wrong"  # no index, no values
+    return (f"{name} is wrong on hidden case {k} of {n_hidden}: {first}\n"
+            f"  (compared with the NumPy reference and {_AGAINST[mode]} on {exp.device}, float64; "
+            "the hidden cases' inputs are not shown)")
 
 
 def _judge_case(spec, mode, case, job, want, res, arg_names) -> Row:
@@ -260,17 +284,21 @@ def _failure_message(name, spec, mode, case, row, device, per_grad) -> str:
     return msg
 
 
-def _print_table(name, spec, mode, rows, dev, hidden):
-    n_ok = sum(r.ok for r in rows)
-    kind = "hidden + visible" if hidden else "visible"
-    against = _AGAINST[mode]
-    lines = [f"check {name}: {n_ok}/{len(rows)} {kind} cases pass "
-             f"(vs NumPy reference and {against} on {dev}, float64)"]
-    width = max(len(r.case) for r in rows)
+def _print_table(name, mode, rows, exp, hidden, policy):
+    """The cases' table; the hidden cases' rows as the policy says (see hidden_policy)."""
+    shown = [(c, r) for c, r in zip(exp.cases, rows) if not c.hidden or policy == "names"]
+    secret = [r for c, r in zip(exp.cases, rows) if c.hidden and policy != "names"]
+    n_ok = sum(r.ok for _, r in shown)
+    kind = "hidden + visible" if hidden and policy == "names" else "visible"
+    lines = [f"check {name}: {n_ok}/{len(shown)} {kind} cases pass "
+             f"(vs NumPy reference and {_AGAINST[mode]} on {exp.device}, float64)"]
+    width = max(len(r.case) for _, r in shown)
     lines.append(f"  {'case':<{width}}  numpy  torch  max abs diff")
-    for r in rows:
+    for _, r in shown:
         diff = "-" if np.isnan(r.max_abs) else f"{r.max_abs:.1e}"
         lines.append(f"  {r.case:<{width}}  {r.vs_numpy:<5}  {r.vs_torch:<5}  {diff}")
+    if secret and policy == "count":
+        lines.append(f"  and {sum(r.ok for r in secret)}/{len(secret)} hidden cases pass")
     print("\n".join(lines))
 
 

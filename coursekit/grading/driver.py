@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .course import Course, CourseError, execute_timeout
-from .outcomes import Failure, Kind, parse, tag
+from .outcomes import HIDDEN_ENV, HIDDEN_POLICIES, Failure, Kind, parse, tag
 from .procs import run_watched
 
 # ------------------------------------------------------------------------------ student outcomes
@@ -287,7 +287,8 @@ class Options:
     per grading process (None: none); warm_kernels: fork kernels from a process with the imports
     done; workers / scheduler: grade on a local Dask cluster of that many workers, or on the
     cluster at that address; isolation: where student code runs (`coursekit.grading.isolation.Isolation`;
-    None: the strongest this machine allows)."""
+    None: the strongest this machine allows); hidden_cases: what the feedback shows of the hidden
+    cases ("none", "count", "names"; `checker.hidden_policy`)."""
 
     force: bool = False
     retry_failed: bool = False
@@ -298,6 +299,7 @@ class Options:
     workers: int = 0
     scheduler: str | None = None
     isolation: object = None
+    hidden_cases: str = "count"  # what feedback shows of the hidden cases: outcomes.HIDDEN_POLICIES
 
 
 def _nbgrader_args(course: Course, assignment: str, students: list, opts: Options) -> list:
@@ -438,6 +440,9 @@ def autograde(course: Course, assignment: str, opts: Options = Options(), *, stu
             raise CourseError(f"student code cannot be isolated on this machine: {e}; to grade anyway with the "
                               "course readable to submissions, pass --unsafe-same-user") from None
     course.environ[iso.ENV] = opts.isolation.to_env()
+    if opts.hidden_cases not in HIDDEN_POLICIES:
+        raise CourseError(f"hidden_cases must be one of {', '.join(HIDDEN_POLICIES)}, not {opts.hidden_cases!r}")
+    course.environ[HIDDEN_ENV] = opts.hidden_cases
     say = progress or (lambda msg: None)
     say(f"student code runs in: {opts.isolation.describe()}")
     try:

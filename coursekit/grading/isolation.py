@@ -116,7 +116,7 @@ NONE = Isolation("none")
 
 # what student code's environment keeps (no database URL, no tokens, no instructor secrets)
 _KEPT = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHASHSEED", "MPLBACKEND", "COURSEKIT_DEVICE",
-         "COURSEKIT_EXPECTATIONS")
+         "COURSEKIT_EXPECTATIONS", "COURSEKIT_HIDDEN_CASES")
 _KEPT_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "JPY_")
 
 

@@ -13,6 +13,10 @@ import enum
 import re
 from dataclasses import dataclass
 
+# what feedback shows of the hidden cases: the autograder's --hidden-cases, read by check() (checker.py)
+HIDDEN_ENV = "COURSEKIT_HIDDEN_CASES"
+HIDDEN_POLICIES = ("none", "count", "names")
+
 
 class Kind(str, enum.Enum):
     # a submission scored 0, by its own doing

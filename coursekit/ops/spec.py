@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,6 +17,7 @@ class Case:
     inputs: dict
     kwargs: dict = field(default_factory=dict)
     smooth: bool = True  # False when an input sits on a kink (relu at 0): no numerical gradient
+    hidden: bool = False  # one of the extra cases only the autograder runs
 
     def describe(self) -> str:
         shapes = ", ".join(f"{k} {None if v is None else v.shape}" for k, v in self.inputs.items())
@@ -41,7 +42,8 @@ class Spec:
         rng = np.random.default_rng(zlib.crc32(self.name.encode()))
         cases = self.cases(rng, False)
         if hidden:
-            cases += self.cases(np.random.default_rng(zlib.crc32(self.name.encode()) + 1), True)
+            more = self.cases(np.random.default_rng(zlib.crc32(self.name.encode()) + 1), True)
+            cases += [replace(c, hidden=True) for c in more]
         return cases
 
     def args(self, case: Case) -> list:
