@@ -121,6 +121,8 @@ def test_scores_stay_hidden_before_the_due_date_when_the_instructor_says_so(rele
         assert "hidden until the due date" in _table(hidden, rows, "/p/") and "5 / 5" not in _table(hidden, rows, "/p/")
         assert "5 / 5" in _table(shown, rows, "/p/")
         assert "5 / 5" in _table(hidden, rows, "/p/", everyone=True)  # the instructor's page shows them
+        assert hidden.withheld(A) and not shown.withheld(A)  # and the feedback waits for the due date too
+        assert not hidden.withheld(A, now=future.replace(tzinfo=datetime.timezone.utc).timestamp() + 1)
     finally:
         with hidden.course.gradebook() as gb:
             gb.update_or_create_assignment(A, duedate=None)

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     arrived REAL NOT NULL,             -- when its files last changed (the file system's ctime: unforgeable)
     status TEXT NOT NULL,
     score REAL, max_score REAL, reason TEXT, kind TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL
+    attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL,
+    released REAL                      -- when its feedback went to the exchange (NULL: not yet)
 );
 CREATE INDEX IF NOT EXISTS by_student ON submissions (student, assignment, arrived);
 """
@@ -42,6 +43,7 @@ class Submission:
     attempts: int = 0
     started: float | None = None
     finished: float | None = None
+    released: float | None = None
 
 
 COLUMNS = tuple(f.name for f in fields(Submission))
@@ -112,6 +114,10 @@ class Queue:
             db.execute("UPDATE submissions SET status = ?, score = ?, max_score = ?, reason = ?, kind = ?, "
                        "finished = ? WHERE id = ?", (status, score, max_score, reason, kind, time.time(), sub_id))
             db.execute("COMMIT")
+
+    def released(self, sub_id: str, when: float) -> None:
+        with self._db() as db:
+            db.execute("UPDATE submissions SET released = ? WHERE id = ?", (when, sub_id))
 
     def rows(self, student: str | None = None) -> list:
         """Every submission (of one student), oldest first."""

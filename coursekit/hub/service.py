@@ -27,6 +27,7 @@ from .queue import Queue, Submission
 from .setup import Settings
 
 READY_AFTER = 1.0  # seconds without a change before a submission is taken (nbgrader writes it in steps)
+DUE_TTL = 30.0  # seconds a due date read from the gradebook is trusted
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Grader:
         self.students = {u.id for u in settings.users}
         self.stop = threading.Event()
         self.errors: list = []  # the loop's own failures, shown on the instructor's page
+        self._due: dict = {}  # assignment -> (due date or None, when it was read)
 
     # -- taking submissions from the exchange
     def scan(self, now: float | None = None) -> int:
@@ -89,13 +91,18 @@ class Grader:
         return "queued", None
 
     def due(self, assignment: str) -> float | None:
-        """The assignment's due date in the gradebook (nbgrader's duedate, UTC), as a timestamp."""
-        with self.course.gradebook() as gb:
-            try:
-                d = gb.find_assignment(assignment).duedate
-            except Exception:  # noqa: BLE001 - not released yet: no due date
-                return None
-        return None if d is None else d.replace(tzinfo=timezone.utc).timestamp()
+        """The assignment's due date in the gradebook (nbgrader's duedate, UTC), as a timestamp;
+        read again after DUE_TTL seconds (the instructor may change it in the formgrader)."""
+        known = self._due.get(assignment)
+        if known is None or time.monotonic() - known[1] > DUE_TTL:
+            with self.course.gradebook() as gb:
+                try:
+                    d = gb.find_assignment(assignment).duedate
+                except Exception:  # noqa: BLE001 - not released yet: no due date
+                    d = None
+            known = self._due[assignment] = (None if d is None else d.replace(tzinfo=timezone.utc).timestamp(),
+                                             time.monotonic())
+        return known[0]
 
     # -- grading
     def grade_pending(self, now: float | None = None) -> list:
@@ -124,9 +131,10 @@ class Grader:
             if o is None or o.status == "ungraded":
                 self.queue.finish(s.id, "fault", reason=o.reason if o else "not graded", kind=o.kind if o else None)
                 continue
-            self._release_feedback(assignment, s.student)
             self.queue.finish(s.id, o.status, score=o.score, max_score=o.max_score, reason=o.reason or None,
                               kind=o.kind or None)
+            if not self.withheld(assignment):
+                self._release_feedback(s)
 
     def _place(self, s: Submission) -> None:
         """The received submission as nbgrader's collect leaves it: submitted/<student>/<assignment>/."""
@@ -137,12 +145,30 @@ class Grader:
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
 
-    def _release_feedback(self, assignment: str, student: str) -> None:
-        for step in (("generate_feedback", assignment, "--student", student, "--force"),
-                     ("release_feedback", assignment, "--student", student)):
+    def withheld(self, assignment: str, now: float | None = None) -> bool:
+        """Scores (and so feedback) wait for the due date, when the policy says so."""
+        due = self.due(assignment)
+        return not self.policy.scores_before_due and due is not None and (time.time() if now is None else now) < due
+
+    def _release_feedback(self, s: Submission) -> None:
+        for step in (("generate_feedback", s.assignment, "--student", s.student, "--force"),
+                     ("release_feedback", s.assignment, "--student", s.student)):
             res = self.course.run_nbgrader(*step, timeout=300)
             if res.returncode != 0:
-                self.errors.append(f"{_when(time.time())} nbgrader {step[0]} for {student}: exit {res.returncode}")
+                self.errors.append(f"{_when(time.time())} nbgrader {step[0]} for {s.student}: exit {res.returncode}")
+                return
+        self.queue.released(s.id, time.time())
+
+    def release_due(self) -> None:
+        """Feedback withheld until the due date: released once it has passed (the newest graded
+        submission of each student and assignment)."""
+        newest = {}
+        for r in self.queue.rows():
+            if r.status in ("graded", "failed"):
+                newest[(r.student, r.assignment)] = r
+        for r in newest.values():
+            if r.released is None and not self.withheld(r.assignment):
+                self._release_feedback(r)
 
     def run(self) -> None:
         """Look at the exchange, grade, repeat, until `stop` is set; a failure is logged and retried."""
@@ -151,6 +177,7 @@ class Grader:
             try:
                 self.scan()
                 self.grade_pending()
+                self.release_due()
             except Exception as e:  # noqa: BLE001 - the service keeps going; the instructor's page shows it
                 self.errors.append(f"{_when(time.time())} {type(e).__name__}: {e}")
             self.stop.wait(self.policy.poll)
@@ -193,7 +220,10 @@ def make_app(grader: Grader):
         def get(self, assignment):
             me = self.get_current_user()["name"]
             folder = grader.course.root / "feedback" / me / assignment
-            pages = sorted(folder.glob("*.html")) if assignment in grader.course.source_assignments() else []
+            known = assignment in grader.course.source_assignments()
+            if known and grader.withheld(assignment):
+                raise web.HTTPError(403, "feedback is shown after the due date")
+            pages = sorted(folder.glob("*.html")) if known else []
             if not pages:
                 raise web.HTTPError(404, "no feedback yet")
             self.write(pages[0].read_text())
@@ -237,8 +267,7 @@ def _table(grader: Grader, rows: list, prefix: str, everyone: bool = False) -> s
     head = ["student"] * everyone + ["assignment", "arrived", "status", "score", "note"]
     out = ["<table border='1'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for r in rows:
-        due = grader.due(r.assignment)
-        hidden = not everyone and not grader.policy.scores_before_due and due is not None and time.time() < due
+        hidden = not everyone and grader.withheld(r.assignment)
         score = "" if r.score is None else ("hidden until the due date" if hidden else f"{r.score:g} / {r.max_score:g}")
         link = (f' <a href="{prefix}feedback/{html.escape(r.assignment)}">feedback</a>'
                 if r.status in ("graded", "failed") and not everyone else "")
