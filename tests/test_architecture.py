@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "coursekit"
 GRADING_SIDE = sorted(p.stem for p in (PKG / "grading").glob("*.py") if p.stem != "__init__")
+HUB = sorted(p.stem for p in (PKG / "hub").glob("*.py") if p.stem != "__init__")
 
 
 def imports_of(path: Path) -> set:
@@ -40,6 +41,11 @@ def test_the_reference_imports_no_torch(path):
 @pytest.mark.parametrize("name", GRADING_SIDE)
 def test_the_grading_side_imports_no_widgets(name):
     assert not [m for m in imports_of(PKG / "grading" / f"{name}.py") if m.startswith("coursekit.widgets")]
+
+
+@pytest.mark.parametrize("name", HUB)
+def test_the_hub_imports_no_widgets(name):
+    assert not [m for m in imports_of(PKG / "hub" / f"{name}.py") if m.startswith("coursekit.widgets")]
 
 
 def test_the_sandbox_child_imports_only_numpy_and_the_standard_library():
