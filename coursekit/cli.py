@@ -121,11 +121,11 @@ def _options(args, **more) -> tuple:
 
 def cmd_autograde(course: Course, args) -> int:
     t0 = time.monotonic()
+    opts, dev = _options(args, force=args.force, retry_failed=args.retry_failed)
     course.notebooks(args.assignment)  # released?
     if not course.submitted_students(args.assignment):
         raise CourseError(f"no submissions of {args.assignment} in {course.root / 'submitted'}: "
                           "run `coursekit collect` first")
-    opts, dev = _options(args, force=args.force, retry_failed=args.retry_failed)
     outcomes = autograde(course, args.assignment, opts, students=args.student, progress=lambda m: print(m, flush=True))
     width = max(len(o.student) for o in outcomes)
     for o in outcomes:

@@ -189,3 +189,36 @@ def test_a_gradebook_that_disappears_mid_run_costs_no_student_a_grade(postgres_u
         cur.execute("SELECT count(*), count(DISTINCT student_id) FROM submitted_assignment")
         assert cur.fetchone() == (len(students), len(students))
     conn.close()
+
+
+def test_the_hub_service_survives_a_database_restart(postgres_url, tmp_path):
+    """The class hub's service grading with the gradebook in PostgreSQL: the database goes down
+    mid-way, the grading is a grader fault (queued again, nothing recorded, never a 0); once the
+    database is back, the same submission is graded."""
+    from test_hub_service import drop, make_grader, solved
+
+    url, base = postgres_url
+    course = make_course(tmp_path / "course")
+    hub_root = tmp_path / "hub"
+    (hub_root / "exchange").mkdir(parents=True)
+    res = cli("--db-url", url, "--course", str(course), "--hub-root", str(hub_root), "release", "01_neurons",
+              "--exchange")
+    assert res.returncode == 0, res.stdout + res.stderr
+    grader = make_grader(course, hub_root)
+    grader.course.db = url
+    name = "root+01_neurons+2026-12-06 09:00:00.000000 UTC+pg"
+    drop(grader, name, solved(course))
+    assert grader.scan(__import__("time").time() + 5) == 1
+    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    pg_ctl = [*as_user, _pg_bin("pg_ctl"), "-D", str(base / "data")]
+    subprocess.run([*pg_ctl, "-m", "fast", "stop"], check=True, capture_output=True, timeout=60)
+    try:
+        grader.grade_pending()
+        (row,) = grader.queue.rows("root")
+        assert row.status == "queued" and row.score is None and row.attempts == 1, row  # a fault, retried later
+    finally:
+        subprocess.run([*pg_ctl, "-l", str(base / "log"), "-w", "-o", f"-k {base} -h '' -c fsync=off", "start"],
+                       check=True, capture_output=True, timeout=60)
+    grader.grade_pending()
+    (row,) = grader.queue.rows("root")
+    assert row.status == "graded" and row.score == row.max_score == 5 and row.attempts == 2, row

@@ -89,7 +89,8 @@ class Course:
         env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
         env.update(self.environ)
         env["COURSEKIT_DB_URL"] = self.db_url
-        env[EXCHANGE_ENV] = str(self.exchange)
+        if self.exchange != self.root / "exchange":  # a hub's; the course's own needs no mention (nor a path)
+            env[EXCHANGE_ENV] = str(self.exchange)
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             env.setdefault(var, "1")  # small ops, many processes: threads only contend
         return env
