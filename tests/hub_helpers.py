@@ -117,11 +117,11 @@ class Hub:
         return Queue(self.root / "queue.sqlite").rows(student)
 
     def wait_graded(self, students, timeout=300) -> list:
-        """The rows of `students` once each has one graded (or failed) submission."""
+        """The rows of `students` once each has one graded (or failed) submission, its feedback released."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             rows = [r for r in self.rows() if r.student in students]
-            if {r.student for r in rows if r.status in ("graded", "failed")} == set(students):
+            if {r.student for r in rows if r.status in ("graded", "failed") and r.released} == set(students):
                 return rows
             time.sleep(1)
         raise TimeoutError(f"not graded within {timeout} s: {[(r.student, r.status, r.reason) for r in self.rows()]}\n"

@@ -270,7 +270,7 @@ def _table(grader: Grader, rows: list, prefix: str, everyone: bool = False) -> s
         hidden = not everyone and grader.withheld(r.assignment)
         score = "" if r.score is None else ("hidden until the due date" if hidden else f"{r.score:g} / {r.max_score:g}")
         link = (f' <a href="{prefix}feedback/{html.escape(r.assignment)}">feedback</a>'
-                if r.status in ("graded", "failed") and not everyone else "")
+                if r.released and not everyone else "")
         cells = [r.student] * everyone + [r.assignment, _when(r.arrived), r.status]
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
                    + f"<td class='score'>{html.escape(score)}{link}</td><td>{html.escape(r.reason or '')}</td></tr>")
