@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from hub_helpers import class_hub  # noqa: E402
-from report import write_json  # noqa: E402
+from report import print_table, write_json  # noqa: E402
 
 GOAL_ONE, GOAL_ALL = 60.0, 300.0
 
@@ -71,11 +71,11 @@ def main(argv=None) -> dict:
               "p50_s": round(quantile(waits.values(), 0.5), 1), "p95_s": round(quantile(waits.values(), 0.95), 1),
               "max_s": round(max(waits.values()), 1)}
     print(f"## Submit to feedback released, class hub on {os.cpu_count()} CPUs\n")
-    print("| what | seconds | goal |\n|---|---|---|")
-    print(f"| one submission | {result['one_submission_s']:.1f} | <= {GOAL_ONE:.0f} |")
-    print(f"| {args.students} at once: p50 | {result['p50_s']:.1f} | - |")
-    print(f"| {args.students} at once: p95 | {result['p95_s']:.1f} | - |")
-    print(f"| {args.students} at once: the last | {result['max_s']:.1f} | <= {GOAL_ALL:.0f} |")
+    n = args.students
+    print_table(("what", "seconds", "goal"), [
+        ("one submission", result["one_submission_s"], f"<= {GOAL_ONE:.0f}"),
+        (f"{n} at once: p50", result["p50_s"], "-"), (f"{n} at once: p95", result["p95_s"], "-"),
+        (f"{n} at once: the last", result["max_s"], f"<= {GOAL_ALL:.0f}")])
     write_json(args.json, result)
     return result
 

@@ -1,4 +1,4 @@
-"""What the benchmarks share: writing their results."""
+"""What the benchmarks share: printing and writing their results."""
 from __future__ import annotations
 
 import json
@@ -11,3 +11,10 @@ def write_json(path, result) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(result, indent=1) + "\n")
         print(f"\nwrote {path}")
+
+
+def print_table(header, rows) -> None:
+    """A Markdown table: `header`, then one line per row (a tuple of cells)."""
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")

@@ -226,8 +226,13 @@ def test_a_student_cannot_reach_the_instructor_pages_nor_the_formgrader(hub):
     for path in ("services/grader/instructor", "services/grader/instructor/grades.csv"):
         status, _ = http(f"{hub.url}/{path}", token=token)
         assert status == 403, path
-    status, data = http(f"{hub.url}/services/grader/instructor/grades.csv", token=hub.token(hub.instructor))
+    report = f"services/grader/instructor/reports/{A}.integrity.html"
+    assert http(f"{hub.url}/{report}", token=token)[0] == 403
+    prof = hub.token(hub.instructor)
+    status, data = http(f"{hub.url}/services/grader/instructor/grades.csv", token=prof)
     assert status == 200 and data.startswith("student,assignment,"), data
+    status, page = http(f"{hub.url}/{report}", token=prof)
+    assert status == 200 and "<html" in page.lower(), page[:300]
     assert hub.api(f"users/{c}/server", "POST")[0] in (201, 202, 400)  # started (400: already running)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

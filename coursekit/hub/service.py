@@ -236,11 +236,22 @@ def make_app(grader: Grader):
             body = _table(grader, grader.queue.rows(), prefix, everyone=True)
             reports = sorted((grader.course.root / "reports").glob("*.integrity.html"))
             body += "<h2>Integrity reports</h2><ul>" + "".join(
-                f"<li>{html.escape(p.name)}</li>" for p in reports) + "</ul>"
+                f'<li><a href="{prefix}instructor/reports/{html.escape(p.name)}">{html.escape(p.name)}</a></li>'
+                for p in reports) + "</ul>"
             body += f'<p><a href="{prefix}instructor/grades.csv">grades.csv</a></p>'
             if grader.errors:
                 body += "<h2>Service errors</h2><pre>" + html.escape("\n".join(grader.errors[-20:])) + "</pre>"
             self.write(_page("Every submission", body))
+
+    class Report(Page):
+        @web.authenticated
+        def get(self, name):
+            reports = {p.name: p for p in (grader.course.root / "reports").glob("*.integrity.html")}
+            if not self.instructor():
+                raise web.HTTPError(403, "instructors only")
+            if name not in reports:
+                raise web.HTTPError(404, "no such report")
+            self.write(reports[name].read_text())
 
     class Grades(Page):
         @web.authenticated
@@ -253,6 +264,7 @@ def make_app(grader: Grader):
     return web.Application([
         (prefix, Mine), (url_path_join(prefix, "feedback/([^/]+)"), Feedback),
         (url_path_join(prefix, "instructor"), Everyone), (url_path_join(prefix, "instructor/grades.csv"), Grades),
+        (url_path_join(prefix, "instructor/reports/([^/]+)"), Report),
         (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
     ], cookie_secret=os.urandom(32))
 
