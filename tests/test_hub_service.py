@@ -14,8 +14,9 @@ from pipeline_helpers import ROOT, cli, make_course, solutions, submission
 
 from coursekit.grading.course import Course
 from coursekit.grading.driver import Options
+from coursekit.hub.pages import _table
 from coursekit.hub.queue import Queue
-from coursekit.hub.service import Grader, Policy, _table
+from coursekit.hub.service import Grader, Policy
 from coursekit.hub.setup import Settings, User
 
 A = "01_neurons"

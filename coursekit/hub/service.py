@@ -2,7 +2,7 @@
 exchange, autograded with the driver (on Dask when asked), and its feedback released to its student.
 
     Grader(course, settings, queue, policy).run()       the loop, in a thread of its own
-    make_app(grader)                                    the pages, behind the hub's OAuth
+    serve(...)                                          the loop and the pages (pages.py)
 
 What it trusts: a submission's folder name says whose it is, and the file system says who wrote it:
 a folder (or a file in it) that is not the named student's own is rejected and never graded. Its
@@ -12,7 +12,6 @@ into the hub folder's received/ (root only), before anything else.
 """
 from __future__ import annotations
 
-import html
 import os
 import pwd
 import shutil
@@ -194,114 +193,6 @@ def _when(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-# ------------------------------------------------------------------------------------------ pages
-
-def make_app(grader: Grader):
-    """The service's pages, each behind the hub's login: `` (a student's own submissions and
-    feedback), `instructor` (everyone), `instructor/grades.csv`."""
-    from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
-    from jupyterhub.utils import url_path_join
-    from tornado import web
-
-    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/grader/")
-
-    class Page(HubOAuthenticated, web.RequestHandler):
-        def instructor(self) -> bool:
-            return self.get_current_user()["name"] in grader.settings.instructors
-
-    class Mine(Page):
-        @web.authenticated
-        def get(self):
-            me = self.get_current_user()["name"]
-            self.write(_page(f"Your submissions, {html.escape(me)}", _table(grader, grader.queue.rows(me), prefix)))
-
-    class Feedback(Page):
-        @web.authenticated
-        def get(self, assignment):
-            me = self.get_current_user()["name"]
-            folder = grader.course.root / "feedback" / me / assignment
-            known = assignment in grader.course.source_assignments()
-            if known and grader.withheld(assignment):
-                raise web.HTTPError(403, "feedback is shown after the due date")
-            pages = sorted(folder.glob("*.html")) if known else []
-            if not pages:
-                raise web.HTTPError(404, "no feedback yet")
-            self.write(pages[0].read_text())
-
-    class Everyone(Page):
-        @web.authenticated
-        def get(self):
-            if not self.instructor():
-                raise web.HTTPError(403, "instructors only")
-            body = _table(grader, grader.queue.rows(), prefix, everyone=True)
-            reports = sorted((grader.course.root / "reports").glob("*.integrity.html"))
-            body += "<h2>Integrity reports</h2><ul>" + "".join(
-                f'<li><a href="{prefix}instructor/reports/{html.escape(p.name)}">{html.escape(p.name)}</a></li>'
-                for p in reports) + "</ul>"
-            body += f'<p><a href="{prefix}instructor/grades.csv">grades.csv</a></p>'
-            if grader.errors:
-                body += "<h2>Service errors</h2><pre>" + html.escape("\n".join(grader.errors[-20:])) + "</pre>"
-            self.write(_page("Every submission", body))
-
-    class Report(Page):
-        @web.authenticated
-        def get(self, name):
-            reports = {p.name: p for p in (grader.course.root / "reports").glob("*.integrity.html")}
-            if not self.instructor():
-                raise web.HTTPError(403, "instructors only")
-            if name not in reports:
-                raise web.HTTPError(404, "no such report")
-            self.write(reports[name].read_text())
-
-    class Grades(Page):
-        @web.authenticated
-        def get(self):
-            if not self.instructor():
-                raise web.HTTPError(403, "instructors only")
-            self.set_header("Content-Type", "text/csv")
-            self.write(_csv(grader.queue.rows()))
-
-    return web.Application([
-        (prefix, Mine), (url_path_join(prefix, "feedback/([^/]+)"), Feedback),
-        (url_path_join(prefix, "instructor"), Everyone), (url_path_join(prefix, "instructor/grades.csv"), Grades),
-        (url_path_join(prefix, "instructor/reports/([^/]+)"), Report),
-        (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
-    ], cookie_secret=os.urandom(32))
-
-
-def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body><h1>{title}</h1>{body}</body></html>")
-
-
-def _table(grader: Grader, rows: list, prefix: str, everyone: bool = False) -> str:
-    """Submissions as an HTML table; scores hidden before the due date when the policy says so."""
-    head = ["student"] * everyone + ["assignment", "arrived", "status", "score", "note"]
-    out = ["<table border='1'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
-    for r in rows:
-        hidden = not everyone and grader.withheld(r.assignment)
-        score = "" if r.score is None else ("hidden until the due date" if hidden else f"{r.score:g} / {r.max_score:g}")
-        link = (f' <a href="{prefix}feedback/{html.escape(r.assignment)}">feedback</a>'
-                if r.released and not everyone else "")
-        cells = [r.student] * everyone + [r.assignment, _when(r.arrived), r.status]
-        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                   + f"<td class='score'>{html.escape(score)}{link}</td><td>{html.escape(r.reason or '')}</td></tr>")
-    return "\n".join(out) + "</table>"
-
-
-def _csv(rows: list) -> str:
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["student", "assignment", "arrived_utc", "status", "score", "max_score", "kind", "reason"])
-    for r in rows:
-        w.writerow([r.student, r.assignment, _when(r.arrived), r.status, "" if r.score is None else f"{r.score:g}",
-                    "" if r.max_score is None else f"{r.max_score:g}", r.kind or "", r.reason or ""])
-    return buf.getvalue()
-
-
 def serve(course: Course, settings: Settings, opts: Options, policy: Policy, port: int) -> None:
     """The loop in a thread, the pages on `port` (127.0.0.1), until interrupted."""
     from tornado.ioloop import IOLoop
@@ -309,6 +200,8 @@ def serve(course: Course, settings: Settings, opts: Options, policy: Policy, por
     os.umask(0o007)  # what the service writes in the course stays the instructors' group's
     grader = Grader(course, settings, Queue(settings.root / "queue.sqlite"), opts, policy)
     threading.Thread(target=grader.run, name="grader", daemon=True).start()
+    from .pages import make_app
+
     make_app(grader).listen(port, address="127.0.0.1")
     try:
         IOLoop.current().start()
