@@ -28,7 +28,6 @@ EXPECTED = {
     "mutant_dbias_mean": "dbias as a mean",
     "mutant_dbias_zeros_without_bias": "a dbias without a bias",
     "mutant_dweight_transposed": "a transposed dweight",
-    "mutant_dx_transposed": "dx through weight.T",
     "mutant_forward_2d_only": "the leading dimensions flattened away",
     "mutant_forward_float32": "a float32 result",
     "mutant_forward_no_bias": "the bias left out",
@@ -67,6 +66,7 @@ def _cells(assignment):
 def _namespace(assignment, answer):
     """The solution's functions with the answer's cells run over them (as a student's kernel holds them)."""
     ns = {"__name__": f"student_{answer.name}"}
+    exec("import numpy as np\nfrom scipy.special import erf", ns)  # the notebooks' setup cell
     src = (ASSIGNMENTS / "src" / assignment / "solution.py").read_text()
     exec(compile(src, f"<solution {assignment}>", "exec"), ns)
     for op, _, body in answer.edits:

@@ -42,17 +42,16 @@ def _no_flatten_grads(spec, case, dout, cache):
     return dout @ weight, dweight, None if bias is None else dout.sum(axis=0)
 
 
-def _grads_with(dweight=None, dbias=None, dx=None):
-    """A linear backward whose named gradients come from the given `(x2, d2, weight, bias, dout) -> array`
-    functions (x2, d2: x and dout flattened to rows) instead of the right formulas."""
+def _grads_with(dweight=None, dbias=None):
+    """A linear backward whose dweight or dbias comes from the given `(x2, d2, bias) -> array` function
+    (x2, d2: x and dout flattened to rows) instead of the right formula."""
 
     def grads(spec, case, dout, cache):
         x, weight, bias = cache
         x2, d2 = _rows(x, weight.shape[1]), _rows(dout, weight.shape[0])
-        args = (x2, d2, weight, bias, dout)
         right = neurons.linear_backward(dout, cache)
-        return (right[0] if dx is None else dx(*args), right[1] if dweight is None else dweight(*args),
-                right[2] if dbias is None else dbias(*args))
+        return (right[0], right[1] if dweight is None else dweight(x2, d2, bias),
+                right[2] if dbias is None else dbias(x2, d2, bias))
 
     return grads
 
@@ -76,12 +75,10 @@ _LINEAR_MISTAKES = (
                      _grads_with(dweight=lambda x2, d2, *_: x2.T @ d2)),
     backward_mistake("dbias as a mean", "your dbias averages dout over the batch; the bias is added to every row, "
                      "so its gradient is the sum over every dimension but the last.",
-                     _grads_with(dbias=lambda x2, d2, w, bias, dout: None if bias is None else d2.mean(axis=0))),
+                     _grads_with(dbias=lambda x2, d2, bias: None if bias is None else d2.mean(axis=0))),
     backward_mistake("a dbias without a bias", "without a bias (bias=None) there is nothing to differentiate: "
                      "return None as dbias, as PyTorch does, not an array of zeros or sums.",
                      _grads_with(dbias=lambda x2, d2, *_: d2.sum(axis=0))),
-    backward_mistake("dx through weight.T", "your dx is dout @ weight.T; y = x @ weight.T, so dx = dout @ weight "
-                     "(shape of x).", _grads_with(dx=lambda x2, d2, weight, bias, dout: dout @ weight.T)),
     backward_mistake("the leading dimensions not flattened", "your dweight and dbias sum over the first axis only: "
                      "for x of 3 or more dimensions (or 1-D), flatten x and dout to rows (reshape(-1, features)) "
                      "before dweight = dout^T x and dbias = dout.sum(axis=0).", _no_flatten_grads),
