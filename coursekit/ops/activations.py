@@ -7,7 +7,7 @@ import numpy as np
 from scipy.special import erf
 
 from ..reference import activations as act
-from .spec import Case, OpSpec, forgot_dout, mistake, register, rowwise_cases, unary_bench, unary_cases
+from .spec import Case, OpSpec, backward_mistake, forgot_dout, mistake, register, rowwise_cases, unary_bench, unary_cases
 
 
 def _torch_gelu(x, approximate="none"):
@@ -107,9 +107,9 @@ _SIGMOID_MISTAKES = (
             forward=_naive_sigmoid, carry=True),
     mistake("the (1 - s) factor forgotten", "sigmoid'(x) = s (1 - s): your backward returns dout * s.",
             backward=lambda dout, s: dout * s),
-    mistake("x cached where the backward expects sigmoid(x)", "your forward caches x but your backward treats the "
-            "cache as s = sigmoid(x): cache the output, or recompute s from x in the backward.",
-            forward=lambda x: (_sig(x), x), carry=True),
+    backward_mistake("x cached where the backward expects sigmoid(x)", "your forward caches x but your backward "
+                     "treats the cache as s = sigmoid(x): cache the output, or recompute s from x in the backward.",
+                     lambda spec, case, dout, cache: act.sigmoid_backward(dout, case.inputs["x"])),
     mistake("sigmoid applied twice in the backward", _TWICE.format("sigmoid"),
             backward=lambda dout, s: dout * _sig(s) * (1.0 - _sig(s))),
     forgot_dout("s (1 - s)"),
