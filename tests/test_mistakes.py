@@ -184,3 +184,22 @@ def test_each_catalogued_mistake_is_named_and_a_right_answer_is_not(spec, index)
     assert check(f"{spec.name}_forward", forward, hidden=True, quiet=True).passed
     forward, backward = _embodying(spec, Mistake("none", "", lambda *a: None), "backward")
     assert check(f"{spec.name}_backward", backward, forward=forward, hidden=True, quiet=True).passed
+
+
+def test_the_sandboxed_rerun_names_the_mistake_and_shows_no_hidden_values(monkeypatch):
+    """regrade(): the answer cells run in the sandbox, their values come back as data, and the
+    diagnosis reads them; a hidden case's failure keeps the sentence and hides the values."""
+    from coursekit.grading import regrade
+
+    setup = ["import numpy as np\nfrom coursekit import check\n"]
+    sources = {a: parse_answer(MUTANTS / "02_activations" / f"{a}.py").edits[0][2]
+               for a in ("mutant_relu_grad_one_at_zero", "mutant_leaky_slope_ignored")}
+    relu = "def relu_forward(x):\n    return np.maximum(x, 0.0), x\n\n" + sources["mutant_relu_grad_one_at_zero"]
+    tests = {"relu_backward": 'check("relu_backward", relu_backward, forward=relu_forward, hidden=True)',
+             "leaky_relu_forward": 'check("leaky_relu_forward", leaky_relu_forward, hidden=True)'}
+    monkeypatch.setenv("COURSEKIT_HIDDEN_CASES", "count")
+    verdicts = regrade(setup, [relu, sources["mutant_leaky_slope_ignored"]], tests, timeout=30)
+    assert verdicts["relu_backward"].message.startswith("This looks like a gradient of 1 at x = 0: ")
+    hidden = verdicts["leaky_relu_forward"].message  # only the hidden negative_slope=0.2 case fails
+    assert hidden.startswith("This looks like negative_slope ignored: "), hidden
+    assert "hidden case" in hidden and "0.2" not in hidden and "expected" not in hidden, hidden

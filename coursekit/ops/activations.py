@@ -7,7 +7,17 @@ import numpy as np
 from scipy.special import erf
 
 from ..reference import activations as act
-from .spec import Case, OpSpec, backward_mistake, forgot_dout, mistake, register, rowwise_cases, unary_bench, unary_cases
+from .spec import (
+    Case,
+    OpSpec,
+    backward_mistake,
+    forgot_dout,
+    mistake,
+    register,
+    rowwise_cases,
+    unary_bench,
+    unary_cases,
+)
 
 
 def _torch_gelu(x, approximate="none"):
@@ -96,7 +106,8 @@ def _axis_mistakes(forward, what):
         mistake("a reduction over axis 0 whatever dim says", f"you normalise over axis 0; {fix}.",
                 forward=_on_axis(forward, 0), carry=True),
         mistake("a reduction over the last axis whatever dim says",
-                f"you normalise over the last axis and ignore `dim`; {fix}.", forward=_on_axis(forward, -1), carry=True),
+                f"you normalise over the last axis and ignore `dim`; {fix}.",
+                forward=_on_axis(forward, -1), carry=True),
     )
 
 
@@ -138,7 +149,8 @@ _LEAKY_MISTAKES = (
     mistake("a gradient of 1 at x = 0", "your mask is x >= 0; at exactly 0 PyTorch uses negative_slope: use x > 0.",
             backward=lambda dout, c: np.where(c[0] >= 0, dout, c[1] * dout)),
     mistake("negative_slope ignored in the backward", "your backward uses 0.01 for x <= 0 whatever negative_slope "
-            "was: keep the slope in the cache and use it.", backward=lambda dout, c: np.where(c[0] > 0, dout, 0.01 * dout)),
+            "was: keep the slope in the cache and use it.",
+            backward=lambda dout, c: np.where(c[0] > 0, dout, 0.01 * dout)),
     forgot_dout("the local slopes (1 or negative_slope)"),
 )
 _GELU_MISTAKES = (
@@ -159,7 +171,8 @@ _SOFTMAX_MISTAKES = (
             "`dim` (keepdims=True) before exp; the result is unchanged.", forward=_naive_softmax, carry=True),
     *_axis_mistakes(act.softmax_forward, "each slice along dim sums to 1"),
     mistake("the Jacobian's diagonal only", "dout * s * (1 - s) leaves out the other entries of the softmax Jacobian: "
-            "dx = s * (dout - sum(dout * s, dim, keepdims=True)).", backward=lambda dout, c: dout * c[0] * (1.0 - c[0])),
+            "dx = s * (dout - sum(dout * s, dim, keepdims=True)).",
+            backward=lambda dout, c: dout * c[0] * (1.0 - c[0])),
     mistake("a sum over every axis, not along dim", "sum(dout * s) runs along `dim` only, keepdims=True: "
             "dx = s * (dout - sum(dout * s, axis=dim, keepdims=True)).",
             backward=lambda dout, c: c[0] * (dout - (dout * c[0]).sum())),
