@@ -15,7 +15,6 @@ from pipeline_helpers import MUTANTS, parse_answer
 from test_assignment_solutions import ASSIGNMENTS, build_sources
 
 from coursekit import check, ops
-from coursekit.grading.checker import hidden_policy  # noqa: F401  (the policy the messages follow)
 from coursekit.ops.spec import Mistake
 
 CHAPTERS = ("01_neurons", "02_activations", "03_losses")
