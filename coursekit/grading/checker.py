@@ -194,10 +194,45 @@ def _judge(name, spec, mode, exp, jobs, results, hidden, quiet) -> CheckResult:
         if per_grad:
             print(per_grad)
     if failure is not None:
+        found = diagnose(spec, mode, exp.cases, results, rows)
+        said = f"This looks like {found.name}: {found.explanation}\n" if found else ""  # no case, no values
         if failure[0].hidden and policy != "names":  # the instructor's choice: the case stays hidden
-            raise failed(_hidden_failure(name, mode, exp, *failure, policy), failure[1].kind)
-        raise failed(_failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind)
+            raise failed(said + _hidden_failure(name, mode, exp, *failure, policy), failure[1].kind)
+        raise failed(said + _failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind)
     return CheckResult(name, True, rows)
+
+
+def diagnose(spec, mode, cases, results, rows):
+    """The one known mistake of `spec.mistakes` whose answers match the student's `results` on every
+    failing case, or None: when a failure is not a wrong value (a crash, a forbidden call, a modified
+    input), when no mistake matches, or when several do (a wrong name is worse than none)."""
+    failing = [(case, res) for case, res, row in zip(cases, results, rows) if not row.ok]
+    if not failing or any(row.kind is not Kind.WRONG for row in rows if not row.ok):
+        return None
+    found = [m for m in spec.mistakes if all(_matches(spec, mode, m, case, res) for case, res in failing)]
+    return found[0] if len(found) == 1 else None
+
+
+def _matches(spec, mode, mistake, case, res) -> bool:
+    """Does the student's result `res` on `case` equal `mistake`'s answer (at the grading tolerance)?"""
+    got, _ = _expected_parts(spec, mode, res["value"])
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = mistake.produce(spec, case, mode)
+    except Exception:  # noqa: BLE001 - a mistake that cannot be made on this case does not match it
+        return False
+    if got is None or value is None:
+        return False
+    wrong, _ = _expected_parts(spec, mode, (value, None) if mode == "forward" else value)
+    if wrong is None or set(wrong) != set(got):
+        return False
+    for key, want in wrong.items():
+        mine = np.asarray(got[key]) if isinstance(got[key], float) and np.ndim(want) == 0 else got[key]
+        if isinstance(mine, Foreign) or not compare(mine, want, atol=spec.grade_atol, rtol=spec.grade_rtol,
+                                                    dtype=True).ok:
+            return False
+    return True
 
 
 def hidden_policy() -> str:

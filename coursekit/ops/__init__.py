@@ -21,6 +21,7 @@ from .spec import (
     REGISTRY,
     STEPS,
     Case,
+    Mistake,
     OpSpec,
     Spec,
     StepSpec,
@@ -36,6 +37,6 @@ from .spec import (
 )
 
 __all__ = [
-    "REGISTRY", "STEPS", "Case", "OpSpec", "Spec", "StepSpec", "as_grads", "by_chapter", "fmt_hyper", "get",
+    "REGISTRY", "STEPS", "Case", "Mistake", "OpSpec", "Spec", "StepSpec", "as_grads", "by_chapter", "fmt_hyper", "get",
     "register", "register_step", "rowwise_cases", "unary_bench", "unary_cases",
 ]

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..reference import activations as act
 from ..reference import losses
-from .spec import Case, OpSpec, register
+from .spec import Case, OpSpec, backward_mistake, forgot_dout, mistake, register, sign_flipped
 
 
 def _F(name):
@@ -144,6 +144,159 @@ def _loss_bench(make_target):
                                                         "target": make_target(rng, (512, 1024))}, {"reduction": "mean"})
 
 
+def _reduced(loss, reduction):
+    """A per-element loss reduced as `reduction` says (the mean over every element)."""
+    return loss if reduction == "none" else np.asarray(loss.mean() if reduction == "mean" else loss.sum())
+
+
+def _scaled(g, dout, reduction, n):
+    """A per-element gradient `g` times the upstream gradient, with the mean's 1/n."""
+    return g * dout / (n if reduction == "mean" else 1)
+
+
+def _as_sum(kwargs):
+    return {**kwargs, "reduction": "sum"} if kwargs.get("reduction", "mean") == "mean" else kwargs
+
+
+def _sum_for_mean(forward):
+    return mistake("the sum where reduction='mean'", "with reduction='mean' divide the summed loss by the number of "
+                   "elements (rows that count, for a classification loss): the mean, not the sum.",
+                   forward=lambda *args, **kw: forward(*args, **_as_sum(kw)))
+
+
+def _unscaled_mean():
+    def grads(spec, case, dout, cache):
+        return spec.backward(dout, spec.forward(*spec.args(case), **_as_sum(case.kwargs))[1])
+
+    return backward_mistake("the mean's 1/n forgotten in the backward", "with reduction='mean' each element's "
+                            "gradient is divided by the number of elements averaged (as the forward divides).", grads)
+
+
+def _mean_over_rows(forward, backward):
+    """The mean taken over len(input) (the rows), not input.size, in both passes (mutant_mse_mean_over_rows)."""
+
+    def fwd(input, target, reduction="mean", **kw):
+        if reduction != "mean":
+            return forward(input, target, reduction=reduction, **kw)[0], (None, 1)
+        loss, cache = forward(input, target, reduction="sum", **kw)
+        return np.asarray(loss / len(input)), (cache, len(input))
+
+    def bwd(dout, cache):
+        return backward(dout, cache[0]) / cache[1] if cache[0] is not None else None
+
+    return mistake("the mean over the rows only", "the mean divides by every element (input.size), not by "
+                   "len(input), the rows: the same in the backward.", forward=fwd, backward=bwd, carry=True)
+
+
+def _pair_mistakes(name):
+    """Slips of every (input, target) loss: the reduction's, the backward's upstream gradient and sign."""
+    forward, backward = getattr(losses, f"{name}_forward"), getattr(losses, f"{name}_backward")
+    return (_sum_for_mean(forward), _mean_over_rows(forward, backward), _unscaled_mean(),
+            forgot_dout("the loss's local gradient"), sign_flipped())
+
+
+def _mse_keepdims(input, target, reduction="mean"):
+    loss = losses.mse_loss_forward(input, target, reduction)[0]
+    return (loss if reduction == "none" else loss.reshape((1,) * input.ndim)), None
+
+
+def _bce_no_brackets(input, target, reduction="mean"):
+    with np.errstate(divide="ignore"):
+        log_p, log_q = np.maximum(np.log(input), -100.0), np.maximum(np.log(1.0 - input), -100.0)
+    return _reduced(-target * log_p + (1.0 - target) * log_q, reduction), None
+
+
+def _bce_unclamped(input, target, reduction="mean"):
+    loss = -(target * np.log(input) + (1.0 - target) * np.log(1.0 - input))
+    return _reduced(loss, reduction), (input, target, reduction)
+
+
+def _bce_unclamped_grad(dout, cache):
+    p, t, reduction = cache
+    return _scaled((p - t) / (p * (1.0 - p)), dout, reduction, p.size)
+
+
+def _bce_logits_naive(input, target, reduction="mean"):
+    p = 1.0 / (1.0 + np.exp(-input))
+    return _reduced(-(target * np.log(p) + (1.0 - target) * np.log(1.0 - p)), reduction), None
+
+
+def _bce_logits_no_abs(input, target, reduction="mean"):
+    loss = np.maximum(input, 0.0) - input * target + np.log(1.0 + np.exp(-input))
+    return _reduced(loss, reduction), None
+
+
+def _ce_from(log_probs, target, reduction, ignore_index, all_rows=False):
+    """cross_entropy's loss and cache from given log-probabilities (the mean over every row when `all_rows`)."""
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    picked = -log_probs[np.arange(len(target)), safe] * keep
+    count = len(target) if all_rows else int(keep.sum())
+    loss = picked if reduction == "none" else np.asarray(picked.sum() / count if reduction == "mean"
+                                                         else picked.sum())
+    return loss, (log_probs, safe, keep, reduction, count)
+
+
+def _ce_no_max(input, target, reduction="mean", ignore_index=-100):
+    return _ce_from(input - np.log(np.exp(input).sum(axis=1, keepdims=True)), target, reduction, ignore_index)
+
+
+def _ce_mean_all_rows(input, target, reduction="mean", ignore_index=-100):
+    log_probs = act.log_softmax_forward(input, dim=1)[0]
+    return _ce_from(log_probs, target, reduction, ignore_index, all_rows=True)
+
+
+def _ce_ignored_not_zeroed(dout, cache):
+    log_probs, safe, keep, reduction, count = cache
+    dx = np.exp(log_probs)
+    dx[np.arange(len(safe)), safe] -= 1.0
+    g = dout * np.ones(len(safe))
+    return dx * (g / max(count, 1) if reduction == "mean" else g)[:, None]
+
+
+def _ce_no_onehot(dout, cache):
+    log_probs, safe, keep, reduction, count = cache
+    g = dout * keep
+    return np.exp(log_probs) * (g / max(count, 1) if reduction == "mean" else g)[:, None]
+
+
+_MSE_MISTAKES = (
+    *_pair_mistakes("mse_loss"),
+    mistake("a loss of shape (1, ..., 1)", "mean and sum return a 0-d array (np.asarray(loss.mean())), not the "
+            "keepdims=True shape (1, ..., 1).", forward=_mse_keepdims),
+    backward_mistake("the factor 2 forgotten", "d/dx (x - t)^2 = 2 (x - t): your gradient is half the right one.",
+                     lambda spec, case, dout, cache: losses.mse_loss_backward(dout, cache) / 2.0),
+)
+_BCE_MISTAKES = (
+    *_pair_mistakes("binary_cross_entropy"),
+    mistake("the brackets left out", "BCE is -(t log p + (1 - t) log(1 - p)): the minus applies to both terms; "
+            "yours is negative for t = 0.", forward=_bce_no_brackets),
+    mistake("logs not clamped at -100", "log(0) = -inf and 0 * -inf = NaN: clamp each log at -100 as PyTorch "
+            "(np.maximum(np.log(p), -100)), and the backward's denominator p (1 - p) at 1e-12.",
+            forward=_bce_unclamped, backward=_bce_unclamped_grad, carry=True),
+)
+_BCE_LOGITS_MISTAKES = (
+    *_pair_mistakes("binary_cross_entropy_with_logits"),
+    mistake("log(sigmoid(z)) computed literally", "sigmoid(1000) is 1.0 and log(1 - 1.0) = -inf: use "
+            "max(z, 0) - z t + log(1 + exp(-|z|)), which never overflows.", forward=_bce_logits_naive),
+    mistake("log(1 + exp(-z)) without the absolute value", "exp(-z) overflows for z = -1000: "
+            "max(z, 0) - z t + log(1 + exp(-|z|)) (np.abs inside the exp).", forward=_bce_logits_no_abs),
+)
+_CE_MISTAKES = (
+    _sum_for_mean(losses.cross_entropy_forward),
+    mistake("log-sum-exp without the row max subtracted", "exp(1000) is inf, then NaN: subtract each row's max "
+            "from the logits before exp (log_softmax is unchanged).", forward=_ce_no_max, carry=True),
+    mistake("the mean over every row, ignored ones too", "with ignore_index, the mean divides by the rows that "
+            "count (target != ignore_index), in the forward and the backward.", forward=_ce_mean_all_rows, carry=True),
+    mistake("ignored rows given a gradient", "rows whose target is ignore_index count for nothing: their gradient "
+            "rows are zero.", backward=_ce_ignored_not_zeroed),
+    mistake("the one-hot not subtracted", "dx = (softmax(x) - onehot(target)) * dout per row: subtract 1 at each "
+            "row's target class.", backward=_ce_no_onehot),
+    _unscaled_mean(), forgot_dout("softmax(x) - onehot(target)"),
+)
+_MISTAKES = {"mse_loss": _MSE_MISTAKES, "binary_cross_entropy": _BCE_MISTAKES,
+             "binary_cross_entropy_with_logits": _BCE_LOGITS_MISTAKES, "cross_entropy": _CE_MISTAKES}
+
 _LOSS_HINT_RED = " Reduce with reduction='mean' (average), 'sum' or 'none' (per element)."
 _LOSSES = [
     ("mse_loss", _F("mse_loss"), _pair_cases(_normal, _normal), False, _loss_bench(_normal), {
@@ -186,7 +339,7 @@ for _name, _torch_fn, _cases, _kinks, _bench, _hints in _LOSSES:
         name=_name, chapter="03_losses",
         forward=getattr(losses, f"{_name}_forward"), backward=getattr(losses, f"{_name}_backward"),
         torch=_torch_fn, inputs=("input", "target"), differentiable=("input",), cases=_cases, bench=_bench,
-        kinks=_kinks, hints=_hints,
+        kinks=_kinks, hints=_hints, mistakes=_MISTAKES.get(_name, ()),
     ))
 
 

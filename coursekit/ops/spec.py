@@ -26,6 +26,79 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer to an op, for feedback that names it ("This looks like <name>: ...").
+
+    `produce(spec, case, mode)` returns the mistaken answer on `case` in the form the student's
+    function returns it for `mode` (a forward's output or outputs, without the cache; a backward's
+    gradients), or None where the mistake says nothing about that mode.
+    """
+
+    name: str
+    explanation: str  # what went wrong and how to fix it
+    produce: Callable
+
+
+def mistake(name: str, explanation: str, *, forward=None, backward=None, carry: bool = False) -> Mistake:
+    """A `Mistake` from a mistaken forward `(*args, **kwargs) -> (out, cache)` and/or a mistaken
+    backward `(dout, cache) -> grads` (None: the reference's). Its backward answer uses the cache of
+    the mistaken forward when `carry` (the forward's mistake reaches the gradients) or when it has
+    no mistaken backward of its own to pair with the reference's cache."""
+
+    def produce(spec, case, mode):
+        if mode == "forward":
+            return None if forward is None else forward(*spec.args(case), **case.kwargs)[0]
+        if mode != "backward" or (backward is None and not carry):
+            return None
+        out, cache = spec.run_forward(case)
+        dout = spec.dout(case, out)
+        if forward is not None and (carry or backward is None):
+            cache = forward(*spec.args(case), **case.kwargs)[1]
+        douts = dout if spec.multi else (dout,)
+        return (backward or spec.backward)(*douts, cache)
+
+    return Mistake(name, explanation, produce)
+
+
+def backward_mistake(name: str, explanation: str, grads: Callable) -> Mistake:
+    """A mistake of the backward alone, `grads(spec, case, dout, cache) -> the mistaken gradients`
+    with the reference's cache and the case's upstream gradient `dout`."""
+
+    def produce(spec, case, mode):
+        if mode != "backward":
+            return None
+        out, cache = spec.run_forward(case)
+        return grads(spec, case, spec.dout(case, out), cache)
+
+    return Mistake(name, explanation, produce)
+
+
+def forgot_dout(what: str = "the local derivative") -> Mistake:
+    """The backward returns `what` without multiplying by the upstream gradient `dout`."""
+    return backward_mistake(
+        "the upstream gradient left out",
+        f"your backward returns {what} without multiplying by dout; the chain rule needs dx = dout * (local "
+        "derivative), so multiply by dout (check() passes a random one, not ones).",
+        lambda spec, case, dout, cache: spec.backward(np.ones_like(dout), cache))
+
+
+def sign_flipped() -> Mistake:
+    """The backward's gradients with the wrong sign."""
+    return backward_mistake(
+        "the gradient's sign flipped",
+        "your gradient is the exact negative of the right one (e.g. t - p where it is p - t): "
+        "a step along it would climb the loss; swap the order of the subtraction.",
+        lambda spec, case, dout, cache: as_neg(spec.backward(dout, cache)))
+
+
+def as_neg(grads):
+    """Every gradient of a backward's return value negated (None stays None)."""
+    if isinstance(grads, (tuple, list)):
+        return type(grads)(None if g is None else -g for g in grads)
+    return -grads
+
+
+@dataclass(frozen=True)
 class Spec:
     """What an op and an update rule share: a name, a chapter, fixed cases built from `cases`
     (rng, hidden) -> list[Case], whose arrays are passed in the order of `inputs`, and `outputs`."""
@@ -68,6 +141,7 @@ class OpSpec(Spec):
     intermediates: tuple = ()  # inner tensors whose gradients the backward also returns (then as a dict)
     outputs: tuple = ("out",)  # several (an LSTM's out, h_n, c_n): the forward returns (tuple, cache), the
     # torch function a tuple, and the backward takes one upstream gradient per output, backward(*douts, cache)
+    mistakes: tuple = ()  # known wrong answers (`Mistake`): a failing check() names the one a student's matches
 
     def outs_of(self, value) -> tuple:
         """A forward's output as a tuple in the order of `outputs`."""
@@ -168,6 +242,7 @@ class StepSpec(Spec):
     grade_atol: float = 1e-8
     grade_rtol: float = 1e-7
     hints: dict = field(default_factory=dict)
+    mistakes: tuple = ()  # known wrong answers (`Mistake`), as on OpSpec
     train_hyper: dict = field(default_factory=dict)  # hyper-parameters of the digits training run
     inputs: tuple = ("param", "grads")
     grad_inputs: tuple = ()

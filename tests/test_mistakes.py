@@ -1,0 +1,204 @@
+"""Feedback that names the student's mistake: the catalogue beside each op (`OpSpec.mistakes`) and
+check()'s diagnosis ("This looks like <name>: ...").
+
+Measured on the answer files of assignments 01-03 (tests/mutants/<assignment>/): each mutant's
+functions replace the solution's in one namespace, and check() runs on every grade cell it loses,
+with the hidden cases. A named mistake must be the one the mutant embodies (EXPECTED); none may be
+named wrongly, at least 80% of the cells with a catalogued counterpart get their name, and no
+right answer (valid_*) fails or gets a name.
+"""
+import re
+
+import numpy as np
+import pytest
+from pipeline_helpers import MUTANTS, parse_answer
+from test_assignment_solutions import ASSIGNMENTS, build_sources
+
+from coursekit import check, ops
+from coursekit.ops.spec import Mistake
+
+CHAPTERS = ("01_neurons", "02_activations", "03_losses")
+NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
+
+# mutant -> the catalogued mistake it embodies (every cell it loses with a wrong value); a dict
+# {grade cell: name} where its cells differ. Mutants left out have no catalogued counterpart.
+EXPECTED = {
+    "mutant_backward_no_flatten": "the leading dimensions not flattened",
+    "mutant_dbias_mean": "dbias as a mean",
+    "mutant_dbias_zeros_without_bias": "a dbias without a bias",
+    "mutant_dweight_transposed": "a transposed dweight",
+    "mutant_forward_2d_only": "the leading dimensions flattened away",
+    "mutant_forward_float32": "a float32 result",
+    "mutant_forward_no_bias": "the bias left out",
+    "mutant_gelu_backward_no_pdf_term": "the x * phi(x) term forgotten",
+    "mutant_gelu_tanh_approximation": "the tanh approximation",
+    "mutant_leaky_grad_at_zero": "a gradient of 1 at x = 0",
+    "mutant_leaky_slope_ignored": "negative_slope ignored",
+    "mutant_log_softmax_backward_no_sum": "the sum of dout forgotten",
+    "mutant_log_softmax_of_softmax": "log(softmax(x)) computed literally",
+    "mutant_relu_grad_one_at_zero": "a gradient of 1 at x = 0",
+    "mutant_sigmoid_backward_forgets_one_minus": "the (1 - s) factor forgotten",
+    "mutant_sigmoid_cache_contract": "x cached where the backward expects sigmoid(x)",
+    "mutant_softmax_axis0": "a reduction over axis 0 whatever dim says",
+    "mutant_softmax_backward_diagonal": "the Jacobian's diagonal only",
+    "mutant_softmax_unstable": "exp without the max subtracted",
+    "mutant_tanh_backward_wrong": "1 - tanh(x) instead of 1 - tanh(x)^2",
+    "mutant_bce_log_unclamped": "logs not clamped at -100",
+    "mutant_bce_logits_grad_sign": "the gradient's sign flipped",
+    "mutant_bce_logits_naive_log_sigmoid": "log(sigmoid(z)) computed literally",
+    "mutant_bce_no_brackets": "the brackets left out",
+    "mutant_ce_backward_ignored_rows_not_zeroed": "ignored rows given a gradient",
+    "mutant_ce_mean_counts_ignored": "the mean over every row, ignored ones too",
+    "mutant_ce_no_max_subtraction": "log-sum-exp without the row max subtracted",
+    "mutant_mse_backward_no_mean_scale": "the mean's 1/n forgotten in the backward",
+    "mutant_mse_keepdims": "a loss of shape (1, ..., 1)",
+    "mutant_mse_mean_over_rows": "the mean over the rows only",
+    "mutant_mse_sum_for_mean": "the sum where reduction='mean'",
+}
+
+
+def _cells(assignment):
+    """grade cell name -> its forward (or None)."""
+    return {c.name: c.forward for c in build_sources.assignment(assignment)[0] if c.kind == "test"}
+
+
+def _namespace(assignment, answer):
+    """The solution's functions with the answer's cells run over them (as a student's kernel holds them)."""
+    ns = {"__name__": f"student_{answer.name}"}
+    exec("import numpy as np\nfrom scipy.special import erf", ns)  # the notebooks' setup cell
+    src = (ASSIGNMENTS / "src" / assignment / "solution.py").read_text()
+    exec(compile(src, f"<solution {assignment}>", "exec"), ns)
+    for op, _, body in answer.edits:
+        if op in ("replace", "insert"):
+            exec(compile(body, f"<{answer.name}>", "exec"), ns)
+    return ns
+
+
+def _run(name, ns, forward):
+    """check() on the grade cell `name` with the hidden cases: (passed, the named mistake or None, message)."""
+    try:
+        check(name, ns[name], forward=ns[forward] if forward else None, hidden=True, quiet=True)
+    except AssertionError as e:
+        m = NAMED.match(str(e))
+        return False, m.group(1) if m else None, str(e)
+    return True, None, ""
+
+
+def _answers(assignment, kind):
+    return [parse_answer(p) for p in sorted((MUTANTS / assignment).glob(f"{kind}_*.py"))]
+
+
+def _measure(assignment):
+    """Per graded cell of every mutant: (mutant, cell, expected name or None, named, message)."""
+    cells, out = _cells(assignment), []
+    for answer in _answers(assignment, "mutant"):
+        ns = _namespace(assignment, answer)
+        for gid in answer.lose:
+            name = gid.removeprefix("test_")
+            passed, named, msg = _run(name, ns, cells[name])
+            assert not passed, f"{answer.name} passes {name}"
+            want = EXPECTED.get(answer.name)
+            out.append((answer.name, name, want.get(name) if isinstance(want, dict) else want, named, msg))
+    return out
+
+
+@pytest.mark.parametrize("assignment", CHAPTERS)
+def test_mutants_are_named_right_or_not_at_all(assignment):
+    rows = _measure(assignment)
+    wrong = [(m, c, want, named) for m, c, want, named, _ in rows if named is not None and named != want]
+    right = [r for r in rows if r[3] is not None and r[3] == r[2]]
+    unnamed = [r for r in rows if r[3] is None]
+    counted = [r for r in rows if r[2] is not None]
+    print(f"\n{assignment}: {len(right)} named right / {len(wrong)} named wrongly / {len(unnamed)} unnamed "
+          f"of {len(rows)} failing grade cells of mutants ({len(counted)} with a catalogued counterpart)")
+    for m, c, want, named, msg in rows:
+        print(f"  {m:<45} {c:<40} {'-' if named is None else named!r}"
+              + ("" if named == want else f"   (expected {want!r}; {msg.splitlines()[0][:90]})"))
+    assert wrong == []
+    assert len(right) >= 0.8 * len(counted), f"{len(right)}/{len(counted)} named right"
+
+
+@pytest.mark.parametrize("assignment", CHAPTERS)
+def test_right_answers_pass_without_a_diagnosis(assignment):
+    cells = _cells(assignment)
+    for answer in _answers(assignment, "valid"):
+        ns = _namespace(assignment, answer)
+        for name, forward in cells.items():
+            passed, named, msg = _run(name, ns, forward)
+            assert passed and named is None, (answer.name, name, msg)
+
+
+def _every_mistake():
+    for spec in ops.REGISTRY.values():
+        if spec.chapter in CHAPTERS:
+            for i, m in enumerate(spec.mistakes):
+                yield pytest.param(spec, i, id=f"{spec.name}:{m.name}")
+
+
+def _embodying(spec, mistake: Mistake, mode):
+    """(forward, backward) of a student who answers each case as `mistake` does in `mode`, else rightly
+    (the answers looked up by the case's inputs, all computed beforehand: the student calls no reference)."""
+    table = []
+    with np.errstate(all="ignore"):
+        for case in spec.make_cases(hidden=True):
+            out, cache = spec.run_forward(case)
+            right = out if mode == "forward" else spec.backward(spec.dout(case, out), cache)
+            wrong = mistake.produce(spec, case, mode)
+            table.append((spec.args(case), case.kwargs, right if wrong is None else wrong))
+
+    def lookup(args, kw):
+        return next(v for a, k, v in table if k == kw and all(
+            x is y or (x is not None and y is not None and x.shape == y.shape and np.array_equal(x, y))
+            for x, y in zip(a, args)))
+
+    def forward(*args, **kw):
+        return lookup(args, kw), (args, kw)
+
+    def backward(dout, cache):
+        return lookup(*cache)
+
+    return forward, backward
+
+
+@pytest.mark.parametrize("spec, index", list(_every_mistake()))
+def test_each_catalogued_mistake_is_named_and_a_right_answer_is_not(spec, index):
+    mistake = spec.mistakes[index]
+    with np.errstate(all="ignore"):
+        modes = [m for m in ("forward", "backward") if mistake.produce(spec, spec.make_cases()[0], m) is not None]
+    assert modes, f"{spec.name}: {mistake.name} produces nothing"
+    for mode in modes:
+        forward, backward = _embodying(spec, mistake, mode)
+        name = f"{spec.name}_{mode}"
+        with np.errstate(all="ignore"):
+            try:
+                if mode == "forward":
+                    check(name, forward, hidden=True, quiet=True)
+                else:
+                    check(name, backward, forward=forward, hidden=True, quiet=True)
+            except AssertionError as e:
+                assert str(e).startswith(f"This looks like {mistake.name}: "), str(e)
+                continue
+        raise AssertionError(f"{name}: the mistake {mistake.name!r} passes check()")
+    forward, backward = _embodying(spec, Mistake("none", "", lambda *a: None), "forward")
+    assert check(f"{spec.name}_forward", forward, hidden=True, quiet=True).passed
+    forward, backward = _embodying(spec, Mistake("none", "", lambda *a: None), "backward")
+    assert check(f"{spec.name}_backward", backward, forward=forward, hidden=True, quiet=True).passed
+
+
+def test_the_sandboxed_rerun_names_the_mistake_and_shows_no_hidden_values(monkeypatch):
+    """regrade(): the answer cells run in the sandbox, their values come back as data, and the
+    diagnosis reads them; a hidden case's failure keeps the sentence and hides the values."""
+    from coursekit.grading import regrade
+
+    setup = ["import numpy as np\nfrom coursekit import check\n"]
+    sources = {a: parse_answer(MUTANTS / "02_activations" / f"{a}.py").edits[0][2]
+               for a in ("mutant_relu_grad_one_at_zero", "mutant_leaky_slope_ignored")}
+    relu = "def relu_forward(x):\n    return np.maximum(x, 0.0), x\n\n" + sources["mutant_relu_grad_one_at_zero"]
+    tests = {"relu_backward": 'check("relu_backward", relu_backward, forward=relu_forward, hidden=True)',
+             "leaky_relu_forward": 'check("leaky_relu_forward", leaky_relu_forward, hidden=True)'}
+    monkeypatch.setenv("COURSEKIT_HIDDEN_CASES", "count")
+    verdicts = regrade(setup, [relu, sources["mutant_leaky_slope_ignored"]], tests, timeout=30)
+    assert verdicts["relu_backward"].message.startswith("This looks like a gradient of 1 at x = 0: ")
+    hidden = verdicts["leaky_relu_forward"].message  # only the hidden negative_slope=0.2 case fails
+    assert hidden.startswith("This looks like negative_slope ignored: "), hidden
+    assert "hidden case" in hidden and "0.2" not in hidden and "expected" not in hidden, hidden
