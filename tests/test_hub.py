@@ -23,14 +23,43 @@ from pipeline_helpers import MUTANTS, parse_answer
 pytestmark = [pytest.mark.hub, pytest.mark.xdist_group("hub")]
 N_LOAD = 40
 FEEDBACK_GOAL_S = 60
+# one student per test that submits: xdist may run this module's tests on both workers (each with its
+# own hub, see the fixture), so no test relies on another's submission
+WHO = {"browser": 0, "wrong": 1, "reader": 2, "forger": 3, "prober": 4, "hostile": 5, "killed": 6, "down": 7}
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
+    """One hub per worker that runs these tests (xdist 3.8 with pytest 9 does not keep an xdist_group
+    on one worker: see tests/test_pipeline.py)."""
     if os.geteuid() != 0:
         pytest.fail("the hub tests make OS users and run JupyterHub as root (CI and `make test` as root do)")
-    with class_hub(tmp_path_factory.mktemp("hub"), n_students=4, n_load=N_LOAD) as h:
+    with class_hub(tmp_path_factory.mktemp("hub"), n_students=len(WHO), n_load=N_LOAD) as h:
         yield h
+
+
+def who(hub: Hub, role: str) -> str:
+    return hub.students[WHO[role]]
+
+
+def graded(hub: Hub, user: str, edits=()):
+    """The user's newest graded submission, made now (correct, or with `edits`) when there is none."""
+    if not [r for r in hub.rows(user) if r.status in ("graded", "failed") and r.released]:
+        hub.answer(user, edits)
+        hub.submit(user)
+    return hub.wait_graded([user], timeout=180)[-1]
+
+
+WRONG = parse_answer(MUTANTS / A / "mutant_dbias_mean.py").edits
+
+
+def start_server(hub: Hub, user: str) -> None:
+    """The user's JupyterLab, started through the hub's API (if it is not running) and answering."""
+    assert hub.api(f"users/{user}/server", "POST")[0] in (201, 202, 400)  # started (400: already running)
+    deadline = time.monotonic() + 120
+    while http(f"{hub.url}/user/{user}/api/status", token=(hub.root / "admin-token").read_text().strip())[0] != 200:
+        assert time.monotonic() < deadline, f"{user}'s server did not answer within 120 s"
+        time.sleep(1)
 
 
 def login(page, hub: Hub, user: str) -> None:
@@ -90,7 +119,7 @@ def type_answers(page, hub: Hub) -> int:
 def test_a_student_submits_from_jupyterlab_and_sees_full_marks_within_a_minute(hub, tmp_path):
     """Student A logs in, fetches the assignment in the Assignments tab, writes the answers in the
     notebook, presses Validate, then Submit; the service's page then shows full marks and feedback."""
-    a = hub.students[0]
+    a = who(hub, "browser")
     with chromium_page() as page:
         login(page, hub, a)
         open_assignments(page)
@@ -132,10 +161,10 @@ def test_a_student_submits_from_jupyterlab_and_sees_full_marks_within_a_minute(h
 def test_a_wrong_answer_scores_lower_and_the_student_sees_why(hub, tmp_path):
     """Student B submits a backward that averages the bias gradient: fewer points, and the feedback
     names the failing check."""
-    b = hub.students[1]
-    hub.answer(b, parse_answer(MUTANTS / A / "mutant_dbias_mean.py").edits)
+    b = who(hub, "wrong")
+    hub.answer(b, WRONG)
     hub.submit(b)
-    (row,) = hub.wait_graded([b], timeout=120)
+    row = hub.wait_graded([b], timeout=180)[-1]
     assert row.status == "graded" and row.score < row.max_score, row
     with chromium_page() as page:
         login(page, hub, b)
@@ -150,8 +179,9 @@ def test_a_wrong_answer_scores_lower_and_the_student_sees_why(hub, tmp_path):
 
 
 def test_the_instructor_sees_both_in_the_formgrader_and_on_the_service_page(hub, tmp_path):
-    a, b = hub.students[:2]
-    hub.wait_graded([a, b], timeout=120)
+    a, b = who(hub, "browser"), who(hub, "wrong")
+    graded(hub, a)  # made here when the browser test ran on the other worker
+    graded(hub, b, WRONG)
     with chromium_page() as page:
         login(page, hub, hub.instructor)
         page.goto(f"{hub.url}/services/grader/instructor")
@@ -167,8 +197,8 @@ def test_the_instructor_sees_both_in_the_formgrader_and_on_the_service_page(hub,
 # ------------------------------------------------------------------------------- security, one rule each
 
 def test_a_student_cannot_read_another_students_submission_feedback_or_scores(hub):
-    a, c = hub.students[0], hub.students[2]
-    hub.wait_graded([a], timeout=120)
+    a, c = who(hub, "browser"), who(hub, "reader")
+    graded(hub, a)
     home_a = pwd.getpwnam(a).pw_dir
     run = hub.run_as(c, f"ls /home; cat {home_a}/{A}/{A}.ipynb; ls {hub.root}/received {hub.course}/submitted; "
                         f"ls {hub.root / 'exchange' / 'dl-from-scratch' / 'inbound'}; echo done")
@@ -178,12 +208,13 @@ def test_a_student_cannot_read_another_students_submission_feedback_or_scores(hu
     assert status == 200 and c in page and a not in page
     status, _ = http(f"{hub.url}/services/grader/feedback/{A}", token=token)
     assert status == 404  # C has no feedback; A's is never served to C
+    start_server(hub, a)
     status, _ = http(f"{hub.url}/user/{a}/api/contents/{A}", token=token)
     assert status == 403  # nor A's server
 
 
 def test_a_student_cannot_read_the_source_or_the_hidden_tests(hub):
-    c = hub.students[2]
+    c = who(hub, "reader")
     source = hub.course / "source" / A / f"{A}.ipynb"
     run = hub.run_as(c, f"cat {source}; find / -xdev -name '*.ipynb' 2>/dev/null | xargs grep -l 'BEGIN' ; echo done")
     assert run.stdout.split() == ["done"], run.stdout
@@ -197,7 +228,7 @@ def test_a_student_cannot_read_the_source_or_the_hidden_tests(hub):
 
 
 def test_a_student_cannot_write_the_gradebook_nor_submit_in_anothers_name(hub):
-    c, b = hub.students[2], hub.students[1]
+    c, b = who(hub, "forger"), who(hub, "wrong")
     gradebook = hub.course / "gradebook.db"
     before = gradebook.read_bytes()
     run = hub.run_as(c, f"echo x >> {gradebook} || echo refused")
@@ -221,7 +252,8 @@ def test_a_student_cannot_write_the_gradebook_nor_submit_in_anothers_name(hub):
 
 
 def test_a_student_cannot_reach_the_instructor_pages_nor_the_formgrader(hub):
-    c = hub.students[2]
+    c = who(hub, "prober")
+    graded(hub, c)  # an autograde run writes the integrity report
     token = hub.token(c)
     for path in ("services/grader/instructor", "services/grader/instructor/grades.csv"):
         status, _ = http(f"{hub.url}/{path}", token=token)
@@ -233,13 +265,7 @@ def test_a_student_cannot_reach_the_instructor_pages_nor_the_formgrader(hub):
     assert status == 200 and data.startswith("student,assignment,"), data
     status, page = http(f"{hub.url}/{report}", token=prof)
     assert status == 200 and "<html" in page.lower(), page[:300]
-    assert hub.api(f"users/{c}/server", "POST")[0] in (201, 202, 400)  # started (400: already running)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        status, _ = http(f"{hub.url}/user/{c}/api/status", token=token)
-        if status == 200:
-            break
-        time.sleep(1)
+    start_server(hub, c)
     status, _ = http(f"{hub.url}/user/{c}/formgrader", token=token)
     assert status == 404  # the extension is off in a student's server
 
@@ -247,7 +273,7 @@ def test_a_student_cannot_reach_the_instructor_pages_nor_the_formgrader(hub):
 def test_submitted_code_runs_unprivileged_and_reaches_neither_source_nor_gradebook(hub):
     """A submission tries to read the source notebook and to write into the gradebook while it is
     graded by the service (as root): it runs as the grading user, sees neither, changes nothing."""
-    d = hub.students[3]
+    d = who(hub, "hostile")
     source = hub.course / "source" / A / f"{A}.ipynb"
     gradebook = hub.course / "gradebook.db"
     probe = (f"import os\nfor p in ({str(source)!r}, {str(gradebook)!r}):\n"
@@ -257,7 +283,7 @@ def test_submitted_code_runs_unprivileged_and_reaches_neither_source_nor_gradebo
     src_before = source.read_bytes()
     hub.answer(d, [("insert", "linear_forward", probe)])
     hub.submit(d)
-    (row,) = [r for r in hub.wait_graded([d], timeout=120) if r.status in ("graded", "failed")]
+    row = hub.wait_graded([d], timeout=180)[-1]
     assert row.status == "graded" and row.score == row.max_score, row
     out = nbformat.read(hub.course / "autograded" / d / A / f"{A}.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in out.cells for o in c.get("outputs", []))
@@ -274,7 +300,7 @@ def _service(hub: Hub):
 
 
 def test_the_service_killed_mid_grade_grades_it_after_the_restart_once(hub):
-    c = hub.students[2]
+    c = who(hub, "killed")
     hub.answer(c)
     hub.submit(c)
     deadline = time.monotonic() + 120
@@ -292,7 +318,7 @@ def test_the_service_killed_mid_grade_grades_it_after_the_restart_once(hub):
 
 
 def test_a_submission_made_while_the_hub_is_down_is_graded_when_it_is_back(hub):
-    d = hub.students[3]
+    d = who(hub, "down")
     graded_before = [r.id for r in hub.rows(d) if r.status == "graded"]
     hub.stop()
     assert _service(hub) is None  # the service is down with the hub
