@@ -75,4 +75,3 @@ def test_an_unknown_policy_falls_back_to_the_count(monkeypatch, capsys):
     monkeypatch.setenv(HIDDEN_ENV, "everything")
     check("relu_forward", lambda x: relu_forward(x), hidden=True)
     assert "hidden cases pass" in capsys.readouterr().out
-    assert np.isfinite(len(HIDDEN))

@@ -114,7 +114,7 @@ def test_mutants_are_named_right_or_not_at_all(assignment):
     for m, c, want, named, msg in rows:
         print(f"  {m:<45} {c:<40} {'-' if named is None else named!r}"
               + ("" if named == want else f"   (expected {want!r}; {msg.splitlines()[0][:90]})"))
-    assert wrong == []
+    assert wrong == [] and counted  # some mutants embody a catalogued mistake
     assert len(right) >= 0.8 * len(counted), f"{len(right)}/{len(counted)} named right"
 
 

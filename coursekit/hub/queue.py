@@ -73,10 +73,10 @@ class Queue:
         with self._db() as db:
             return db.execute("UPDATE submissions SET status = 'queued' WHERE status = 'grading'").rowcount
 
-    def claim(self, now: float, per_hour: int = 0, limit: int = 0) -> list:
+    def claim(self, now: float, per_hour: int = 0) -> list:
         """The submissions to grade now, marked `grading`: the newest queued one of each student and
         assignment (older queued ones become superseded), for students under `per_hour` gradings in
-        the last hour (0: no limit), at most `limit` of them (0: all)."""
+        the last hour (0: no limit)."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             rows = [Submission(*r) for r in db.execute(
@@ -91,8 +91,6 @@ class Queue:
             for r in newest.values():
                 if per_hour and self._recent(db, r.student, now) >= per_hour:
                     continue
-                if limit and len(chosen) >= limit:
-                    break
                 db.execute("UPDATE submissions SET status = 'grading', started = ?, attempts = attempts + 1 "
                            "WHERE id = ?", (now, r.id))
                 chosen.append(r)

@@ -23,7 +23,7 @@ import secrets
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..grading.course import Course, CourseError, course_config
@@ -141,8 +141,6 @@ def prepare(settings: Settings) -> Settings:
     course_id = settings.course_id or course_config(Course(settings.course)).CourseDirectory.course_id
     if not course_id:
         raise CourseError(f"{settings.course}/nbgrader_config.py sets no c.CourseDirectory.course_id")
-    from dataclasses import replace
-
     settings = replace(settings, course_id=course_id)
     _groupadd(INSTRUCTORS_GROUP)
     for user in settings.users:
