@@ -8,6 +8,8 @@ changes to a submission whose answer cells hold the source solutions:
     # failed: kernel died                   or: the whole student fails, with this in the reason
     # uses: adam_step                       answer cells it calls but leaves as the solution's (packing)
     # flags: patched module, check rebound  what the integrity report must list for it (default: nothing)
+    # names: a transposed dweight           the catalogued mistake (OpSpec.mistakes) it embodies, which
+                                            check() must name on every cell it loses (tests/test_mistakes.py)
 
     # ---- linear_backward                  replace the cell with this grade_id by the lines below
     def linear_backward(dout, cache):
@@ -49,6 +51,7 @@ class Answer:
     failed: str | None = None
     uses: list = field(default_factory=list)  # solution functions it relies on: never packed with their mutants
     flags: set = field(default_factory=set)  # the integrity report's kinds of finding it must cause
+    names: str | None = None  # the catalogued mistake it embodies (None: no catalogued counterpart)
     edits: list = field(default_factory=list)  # (op, target, source): replace/delete/insert/insert-locked/duplicate/retype
 
     @property
@@ -71,6 +74,8 @@ def parse_answer(path: Path) -> Answer:
         ans.uses = m.group(1).split()
     if m := re.search(r"^# flags:(.*)$", text, flags=re.MULTILINE):
         ans.flags = {f.strip() for f in m.group(1).split(",") if f.strip()}
+    if m := re.search(r"^# names:(.*)$", text, flags=re.MULTILINE):
+        ans.names = m.group(1).strip()
     parts = re.split(r"^# ---- (.*)$", text, flags=re.MULTILINE)
     for header, body in zip(parts[1::2], parts[2::2]):
         words = header.split()

@@ -1,5 +1,6 @@
 """Forgets the leading dimensions: sums dbias over axis 0 only and multiplies unflattened arrays."""
 # lose: test_linear_backward
+# names: the leading dimensions not flattened
 
 # ---- linear_backward
 def linear_backward(dout, cache):

@@ -1,5 +1,6 @@
 """Bias gradient averaged over the batch instead of summed."""
 # lose: test_linear_backward
+# names: dbias as a mean
 
 # ---- linear_backward
 def linear_backward(dout, cache):

@@ -1,5 +1,6 @@
 """Transposed weight gradient: x^T dout has shape (in, out), PyTorch's weight is (out, in)."""
 # lose: test_linear_backward
+# names: a transposed dweight
 
 # ---- linear_backward
 def linear_backward(dout, cache):

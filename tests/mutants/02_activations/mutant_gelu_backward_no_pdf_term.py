@@ -1,5 +1,6 @@
 """Wrong derivative: Phi(x) only, the x * phi(x) term forgotten."""
 # lose: test_gelu_backward
+# names: the x * phi(x) term forgotten
 
 # ---- gelu_backward
 def gelu_backward(dout, cache):

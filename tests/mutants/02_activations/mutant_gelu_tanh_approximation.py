@@ -1,5 +1,6 @@
 """The tanh approximation of GELU instead of the exact erf form (errors up to ~1e-3)."""
 # lose: test_gelu_forward
+# names: the tanh approximation
 
 # ---- gelu_forward
 def gelu_forward(x):

@@ -1,5 +1,6 @@
 """Gradient 1 at exactly 0 (mask x >= 0; PyTorch uses negative_slope there)."""
 # lose: test_leaky_relu_backward
+# names: a gradient of 1 at x = 0
 
 # ---- leaky_relu_backward
 def leaky_relu_backward(dout, cache):

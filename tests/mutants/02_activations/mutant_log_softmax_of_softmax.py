@@ -1,5 +1,6 @@
 """log(softmax(x)) computed literally: -inf where the softmax underflows (gaps of ~1000)."""
 # lose: test_log_softmax_forward
+# names: log(softmax(x)) computed literally
 
 # ---- log_softmax_forward
 def log_softmax_forward(x, dim=-1):

@@ -1,5 +1,6 @@
 """Right forward values, but it caches x while its backward expects sigmoid(x): the backward cell loses."""
 # lose: test_sigmoid_backward
+# names: x cached where the backward expects sigmoid(x)
 
 # ---- sigmoid_forward
 def sigmoid_forward(x):

@@ -1,5 +1,6 @@
 """Wrong axis: normalises over axis 0 whatever dim says."""
 # lose: test_softmax_forward test_softmax_backward
+# names: a reduction over axis 0 whatever dim says
 
 # ---- softmax_forward
 def softmax_forward(x, dim=-1):

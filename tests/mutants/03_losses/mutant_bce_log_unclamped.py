@@ -1,5 +1,6 @@
 """Logs not clamped at -100: p = 0 with t = 0 gives 0 * -inf = nan (the backward's clamp is forgotten too)."""
 # lose: test_binary_cross_entropy_forward test_binary_cross_entropy_backward
+# names: logs not clamped at -100
 
 # ---- binary_cross_entropy_forward
 def binary_cross_entropy_forward(input, target, reduction="mean"):

@@ -1,5 +1,6 @@
 """Gradient sign flipped: (t - sigmoid(z)) * dout, gradient ascent on the loss."""
 # lose: test_binary_cross_entropy_with_logits_backward
+# names: the gradient's sign flipped
 
 # ---- binary_cross_entropy_with_logits_backward
 def binary_cross_entropy_with_logits_backward(dout, cache):

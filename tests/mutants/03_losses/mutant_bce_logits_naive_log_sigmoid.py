@@ -1,5 +1,6 @@
 """BCE with logits as log(sigmoid(z)) and log(1 - sigmoid(z)): inf and nan at |z| = 1000 (the backward is right)."""
 # lose: test_binary_cross_entropy_with_logits_forward
+# names: log(sigmoid(z)) computed literally
 
 # ---- binary_cross_entropy_with_logits_forward
 def binary_cross_entropy_with_logits_forward(input, target, reduction="mean"):

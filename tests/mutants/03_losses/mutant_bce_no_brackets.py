@@ -1,5 +1,6 @@
 """The bracket slip: -t log p + (1 - t) log(1 - p), a negative loss for t = 0 (the backward is right)."""
 # lose: test_binary_cross_entropy_forward
+# names: the brackets left out
 
 # ---- binary_cross_entropy_forward
 def binary_cross_entropy_forward(input, target, reduction="mean"):

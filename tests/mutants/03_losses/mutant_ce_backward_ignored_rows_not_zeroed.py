@@ -1,5 +1,6 @@
 """The backward gives ignored rows softmax - onehot(0) instead of zero (the forward is right)."""
 # lose: test_cross_entropy_backward
+# names: ignored rows given a gradient
 
 # ---- cross_entropy_backward
 def cross_entropy_backward(dout, cache):

@@ -1,5 +1,6 @@
 """With ignore_index, the mean divides by N (all rows), not by the rows that count, in both passes."""
 # lose: test_cross_entropy_forward test_cross_entropy_backward
+# names: the mean over every row, ignored ones too
 
 # ---- cross_entropy_forward
 def cross_entropy_forward(input, target, reduction="mean", ignore_index=-100):

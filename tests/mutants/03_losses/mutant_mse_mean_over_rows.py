@@ -1,5 +1,6 @@
 """The mean divided by len(input) (the rows), not input.size, in both passes: right only for 1-D inputs."""
 # lose: test_mse_loss_forward test_mse_loss_backward
+# names: the mean over the rows only
 
 # ---- mse_loss_forward
 def mse_loss_forward(input, target, reduction="mean"):

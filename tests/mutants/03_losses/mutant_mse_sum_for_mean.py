@@ -1,5 +1,6 @@
 """reduction="mean" computed as the sum (the backward is right)."""
 # lose: test_mse_loss_forward
+# names: the sum where reduction='mean'
 
 # ---- mse_loss_forward
 def mse_loss_forward(input, target, reduction="mean"):
