@@ -18,7 +18,7 @@ from test_assignment_solutions import ASSIGNMENTS, build_sources
 from coursekit import check, ops
 from coursekit.ops.spec import Mistake
 
-CHAPTERS = ("01_neurons", "02_activations", "03_losses", "08_attention")
+CHAPTERS = ("01_neurons", "02_activations", "03_losses", "06_cnn", "08_attention")
 NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
 
 
