@@ -17,7 +17,7 @@ from test_assignment_solutions import ASSIGNMENTS, build_sources
 from coursekit import check, ops
 from coursekit.ops.spec import Mistake
 
-CHAPTERS = ("01_neurons", "02_activations", "03_losses")
+CHAPTERS = ("01_neurons", "02_activations", "03_losses", "07_rnn")
 NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
 
 
@@ -105,7 +105,7 @@ def _embodying(spec, mistake: Mistake, mode):
     with np.errstate(all="ignore"):
         for case in spec.make_cases(hidden=True):
             out, cache = spec.run_forward(case)
-            right = out if mode == "forward" else spec.backward(spec.dout(case, out), cache)
+            right = out if mode == "forward" else spec.call_backward(spec.dout(case, out), cache)
             wrong = mistake.produce(spec, case, mode)
             table.append((spec.args(case), case.kwargs, right if wrong is None else wrong))
 
@@ -117,8 +117,8 @@ def _embodying(spec, mistake: Mistake, mode):
     def forward(*args, **kw):
         return lookup(args, kw), (args, kw)
 
-    def backward(dout, cache):
-        return lookup(*cache)
+    def backward(*douts_and_cache):  # one upstream gradient per output, then the cache
+        return lookup(*douts_and_cache[-1])
 
     return forward, backward
 
