@@ -113,6 +113,13 @@ def as_neg(grads):
     return -grads
 
 
+def forward_mistake(name: str, explanation: str, forward: Callable) -> Mistake:
+    """A mistake of the forward alone, `forward(*args, **kwargs) -> the mistaken output(s)`, that says
+    nothing about the backward (whose answer on the student's own cache is not predictable)."""
+    return Mistake(name, explanation,
+                   lambda spec, case, mode: forward(*spec.args(case), **case.kwargs) if mode == "forward" else None)
+
+
 @dataclass(frozen=True)
 class Spec:
     """What an op and an update rule share: a name, a chapter, fixed cases built from `cases`
