@@ -20,8 +20,9 @@ def sigmoid_forward(x):
 def _permuted_conv2d():
     """A conv2d forward whose output is (N, H, W, C): the reference's answers, worked out beforehand
     and looked up (the student's function may not call the reference)."""
-    from coursekit.ops import Mistake, get
     from test_mistakes import _embodying
+
+    from coursekit.ops import Mistake, get
 
     spec, _ = get("conv2d_forward")
     nhwc = Mistake("nhwc", "", lambda spec, case, mode: spec.run_forward(case)[0].transpose(0, 2, 3, 1).copy()
