@@ -25,12 +25,12 @@ MODES = ("forward", "backward", "step")
 NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
 
 
-def _cells(assignment):
+def cells_of(assignment):
     """grade cell name -> its forward (or None)."""
     return {c.name: c.forward for c in build_sources.assignment(assignment)[0] if c.kind == "test"}
 
 
-def _namespace(assignment, answer):
+def namespace(assignment, answer):
     """The solution's functions with the answer's cells run over them (as a student's kernel holds them)."""
     ns = {"__name__": f"student_{answer.name}"}
     src = (ASSIGNMENTS / "src" / assignment / "solution.py").read_text()
@@ -45,7 +45,7 @@ def _namespace(assignment, answer):
     return ns
 
 
-def _run(name, ns, forward):
+def run_check(name, ns, forward):
     """check() on the grade cell `name` with the hidden cases: (passed, the named mistake or None, message)."""
     try:
         check(name, ns[name], forward=ns[forward] if forward else None, hidden=True, quiet=True)
@@ -55,20 +55,20 @@ def _run(name, ns, forward):
     return True, None, ""
 
 
-def _answers(assignment, kind):
+def answers_of(assignment, kind):
     return [parse_answer(p) for p in sorted((MUTANTS / assignment).glob(f"{kind}_*.py"))]
 
 
-def _measure(assignment):
+def measure(assignment):
     """Per graded cell of every mutant: (mutant, cell, expected name or None, named, message)."""
-    cells, out = _cells(assignment), []
-    for answer in _answers(assignment, "mutant"):
-        ns = _namespace(assignment, answer)
+    cells, out = cells_of(assignment), []
+    for answer in answers_of(assignment, "mutant"):
+        ns = namespace(assignment, answer)
         for gid in answer.lose:
             name = gid.removeprefix("test_")
             if name not in cells:  # a training run (train_check): it names no mistake
                 continue
-            passed, named, msg = _run(name, ns, cells[name])
+            passed, named, msg = run_check(name, ns, cells[name])
             assert not passed, f"{answer.name} passes {name}"
             out.append((answer.name, name, answer.names, named, msg))
     return out
@@ -76,7 +76,7 @@ def _measure(assignment):
 
 @pytest.mark.parametrize("assignment", CHAPTERS)
 def test_mutants_are_named_right_or_not_at_all(assignment):
-    rows = _measure(assignment)
+    rows = measure(assignment)
     wrong = [(m, c, want, named) for m, c, want, named, _ in rows if named is not None and named != want]
     right = [r for r in rows if r[3] is not None and r[3] == r[2]]
     unnamed = [r for r in rows if r[3] is None]
@@ -92,11 +92,11 @@ def test_mutants_are_named_right_or_not_at_all(assignment):
 
 @pytest.mark.parametrize("assignment", CHAPTERS)
 def test_right_answers_pass_without_a_diagnosis(assignment):
-    cells = _cells(assignment)
-    for answer in _answers(assignment, "valid"):
-        ns = _namespace(assignment, answer)
+    cells = cells_of(assignment)
+    for answer in answers_of(assignment, "valid"):
+        ns = namespace(assignment, answer)
         for name, forward in cells.items():
-            passed, named, msg = _run(name, ns, forward)
+            passed, named, msg = run_check(name, ns, forward)
             assert passed and named is None, (answer.name, name, msg)
 
 
@@ -211,3 +211,11 @@ def test_a_failing_check_in_a_notebook_shows_the_named_mistake_first(tmp_path):
     assert "VALIDATION FAILED ON 1 CELL" in res.stdout, res.stdout + res.stderr
     assert error.startswith("CheckFailed: This looks like a gradient of 1 at x = 0: "), res.stdout
     assert "Traceback" not in error and "coursekit" not in error and "File " not in error, error
+
+
+def test_every_graded_op_has_at_least_three_known_mistakes():
+    graded = {ops.get(name)[0].name: ops.get(name)[0] for a in CHAPTERS for name in cells_of(a)}
+    assert len(graded) >= 15
+    few = {name: len(spec.mistakes) for name, spec in graded.items() if len(spec.mistakes) < 3}
+    assert not few, few
+    assert set(CHAPTERS) == {p.name for p in MUTANTS.iterdir() if p.is_dir()}  # every assignment measured
