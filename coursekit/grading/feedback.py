@@ -13,7 +13,7 @@ from nbconvert.exporters import HTMLExporter
 
 # what is never math: code, outputs (<pre>), scripts, styles
 _VERBATIM = re.compile(r"(<(pre|code|script|style|textarea)\b.*?</\2\s*>)", flags=re.S | re.I)
-_MATHJAX = re.compile(r"<!-- Load mathjax -->|<script[^>]*\bsrc=\"[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>"
+_MATHJAX = re.compile(r"<!--[^>]*mathjax[^>]*-->|<script[^>]*\bsrc=\"[^\"]*mathjax[^\"]*\"[^>]*>\s*</script>"
                       r"|<script type=\"text/x-mathjax-config\">.*?</script>", flags=re.S | re.I)
 _MATH = re.compile(r"\$\$(?P<block>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]"
                    r"|(?<![\\$\w])\$(?!\s)(?P<inline>[^$\n]+?)(?<![\s\\])\$(?!\w)", flags=re.S)

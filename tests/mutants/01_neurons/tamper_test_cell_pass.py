@@ -1,6 +1,7 @@
 """Wrong forward, and its locked test cell edited to `pass`: nbgrader restores it and scores it."""
 # lose: test_linear_forward
 # flags: test cell edited
+# names: the bias left out
 
 # ---- linear_forward
 def linear_forward(x, weight, bias=None):

@@ -1,6 +1,7 @@
 """Softmax backward without the row-sum term, and its locked test cell edited to `pass`: restored and scored."""
 # lose: test_scaled_dot_product_attention_backward
 # flags: test cell edited
+# names: the softmax Jacobian's diagonal only
 
 # ---- scaled_dot_product_attention_backward
 def scaled_dot_product_attention_backward(dout, cache):
