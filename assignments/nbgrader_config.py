@@ -65,8 +65,10 @@ c.Regrade.timeout = 60  # seconds per check() of the re-run before the sandbox i
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "coursekit.grading.preprocessors.NameMistakes",  # the known mistake of each lost cell, as a typed field
     "coursekit.grading.preprocessors.RedactAnswerKey",  # the solutions' and hidden tests' text, wherever it shows
     "nbgrader.preprocessors.ClearHiddenTests",
     "coursekit.grading.preprocessors.CutGradeCellTracebacks",
 ]
 c.RedactAnswerKey.course_root = HERE
+c.GenerateFeedback.exporter_class = "coursekit.grading.feedback.FeedbackExporter"  # math as MathML, no CDN

@@ -175,7 +175,7 @@ def test_a_wrong_answer_scores_lower_and_the_student_sees_why(hub, tmp_path):
         page.wait_for_load_state()
         text = page.locator("body").inner_text()
         page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
-    assert "AssertionError" in text and "linear_backward" in text, text[-2000:]
+    assert "CheckFailed" in text and "linear_backward" in text, text[-2000:]
 
 
 def test_the_instructor_sees_both_in_the_formgrader_and_on_the_service_page(hub, tmp_path):

@@ -8,6 +8,7 @@ named wrongly, at least 80% of the cells with a catalogued counterpart get their
 right answer (valid_*) fails or gets a name.
 """
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from test_assignment_solutions import ASSIGNMENTS, build_sources
 from coursekit import check, ops
 from coursekit.ops.spec import Mistake
 
-CHAPTERS = ("01_neurons", "02_activations", "03_losses")
+CHAPTERS = ("01_neurons", "02_activations", "03_losses", "08_attention")
 NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
 
 
@@ -105,7 +106,7 @@ def _embodying(spec, mistake: Mistake, mode):
     with np.errstate(all="ignore"):
         for case in spec.make_cases(hidden=True):
             out, cache = spec.run_forward(case)
-            right = out if mode == "forward" else spec.backward(spec.dout(case, out), cache)
+            right = out if mode == "forward" else spec.call_backward(spec.dout(case, out), cache)
             wrong = mistake.produce(spec, case, mode)
             table.append((spec.args(case), case.kwargs, right if wrong is None else wrong))
 
@@ -117,8 +118,8 @@ def _embodying(spec, mistake: Mistake, mode):
     def forward(*args, **kw):
         return lookup(args, kw), (args, kw)
 
-    def backward(dout, cache):
-        return lookup(*cache)
+    def backward(*douts_and_cache):  # one upstream gradient per output, then the cache
+        return lookup(*douts_and_cache[-1])
 
     return forward, backward
 
@@ -165,3 +166,29 @@ def test_the_sandboxed_rerun_names_the_mistake_and_shows_no_hidden_values(monkey
     hidden = verdicts["leaky_relu_forward"].message  # only the hidden negative_slope=0.2 case fails
     assert hidden.startswith("This looks like negative_slope ignored: "), hidden
     assert "hidden case" in hidden and "0.2" not in hidden and "expected" not in hidden, hidden
+
+
+def test_a_failing_check_in_a_notebook_shows_the_named_mistake_first(tmp_path):
+    """nbgrader validate (what Lab's Validate button runs) on a notebook whose relu_backward is wrong:
+    the error it reports starts with the diagnosis, with no frame of coursekit above it."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nfrom coursekit import check"),
+                nbformat.v4.new_code_cell("def relu_forward(x):\n    return np.maximum(x, 0.0), x\n\n"
+                                          "def relu_backward(dout, cache):\n    return dout * (cache >= 0)"),
+                nbformat.v4.new_code_cell('check("relu_backward", relu_backward, forward=relu_forward)')]
+    nb.cells[2].metadata["nbgrader"] = {"grade": True, "grade_id": "test_relu_backward", "points": 1,
+                                        "solution": False, "locked": True, "schema_version": 3}
+    nbformat.write(nb, tmp_path / "relu.ipynb")
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    res = subprocess.run([nbgrader, "validate", "relu.ipynb"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    error = res.stdout.split("The error was:", 1)[-1].strip()
+    assert "VALIDATION FAILED ON 1 CELL" in res.stdout, res.stdout + res.stderr
+    assert error.startswith("CheckFailed: This looks like a gradient of 1 at x = 0: "), res.stdout
+    assert "Traceback" not in error and "coursekit" not in error and "File " not in error, error

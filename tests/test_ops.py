@@ -115,7 +115,8 @@ def _atol(spec, case, dout=None) -> float:
             else _mag(dout) * max(_mag(x), _mag(w), 1.0)
         )
     else:
-        terms = max(x.shape, default=1)  # elementwise, or a reduction along one dim
+        # elementwise, a reduction along one dim, or over every dim but the channels (batch_norm's dweight)
+        terms = max(max(x.shape, default=1), x.size // (x.shape[1] if x.ndim > 1 else 1))
         dmag = 1.0 if dout is None else max(1.0, *(_mag(d) for d in (dout if isinstance(dout, tuple) else (dout,))))
         scale = max(1.0, _mag(x)) * dmag
     return spec.atol + 1e-14 * terms * scale

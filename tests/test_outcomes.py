@@ -10,7 +10,7 @@ import pytest
 from coursekit.grading import check, integrity, outcomes
 from coursekit.grading.course import Course
 from coursekit.grading.driver import Outcome, explain
-from coursekit.grading.outcomes import Failure, Kind, parse, tag
+from coursekit.grading.outcomes import CheckFailed, Failure, Kind, parse, tag
 
 # nbgrader's last exception lines (nbgrader's own words and exception type names)
 LINES = {
@@ -80,7 +80,7 @@ def test_an_old_untagged_comment_is_read_as_the_graders():
 def test_check_failures_carry_their_kind(fn, kind):
     with pytest.raises(AssertionError) as e:
         check("relu_forward", fn, quiet=True)
-    assert type(e.value) is AssertionError and e.value.kind == kind
+    assert type(e.value) is CheckFailed and e.value.kind == kind
 
 
 def test_the_reruns_verdicts_carry_kinds_too():

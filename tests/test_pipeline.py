@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import html
 import json
 import os
 import re
@@ -227,6 +228,8 @@ def test_answer(pipeline, assignment, name):
     for gid in ans.lose:
         assert cells[gid]["score"] < cells[gid]["max_score"], f"{name}: {gid} kept its points"
         assert cells[gid]["message"], f"{name}: {gid} lost points without a message"
+    named = {cells[gid]["mistake"] for gid in ans.lose}  # the typed field: the mistake the re-run named
+    assert named <= {ans.names, ""} and (ans.names is None or ans.names in named), (name, named)
     group = p.groups[student]
     if len(group) == 1:
         mine = set(cells)
@@ -273,9 +276,9 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
     missing = [s for s, f in files.items() if not f.exists()]
     assert not missing
     for s, f in files.items():
-        html = f.read_text()
+        text = f.read_text()
         for leak in ("hidden=True", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "Traceback (most recent call last)"):
-            assert leak not in html, f"{s}: {leak!r} in the feedback"
+            assert leak not in text, f"{s}: {leak!r} in the feedback"
     # the feedback names the device the answers were compared on (autograde --device cpu)
     assert "on cpu, float64)" in files["solution"].read_text()
     assert re.search(r"^done in \d+ s on cpu; report: ", p.autograde_out, flags=re.M)
@@ -290,8 +293,17 @@ def test_feedback_shows_no_hidden_tests_and_no_grade_cell_tracebacks(pipeline, a
                 for out in cell.get("outputs", []):
                     if out.output_type == "error":
                         assert out.traceback == [f"{out.ename}: {out.evalue}"]
+    # formulas as MathML, nothing fetched from a CDN (coursekit.grading.feedback)
+    assert all("mathjax" not in f.read_text().lower() for f in files.values())
+    assert "<math" in files["solution"].read_text() and "$$" not in files["solution"].read_text()
+    # each cell a mutant loses with a named mistake carries it as a typed field (preprocessors.NameMistakes)
+    for a in (a for g in p.groups.values() for a in g if a.names):
+        student = p.student_of(a.name)
+        named = {c["mistake"] for c in p.report[student]["cells"].values()} - {""}
+        page = files[student].read_text() if student in files else ""
+        assert all(f'data-mistake="{html.escape(m)}"' in page for m in named), (a.name, named)
     unsolved = files["unsolved"].read_text()
-    assert f"AssertionError: {FIRST_FUNCTION[assignment]} is wrong" in unsolved
+    assert f"CheckFailed: {FIRST_FUNCTION[assignment]} is wrong" in unsolved
 
 
 # ------------------------------------------------------------------------------ re-running

@@ -196,9 +196,10 @@ def _judge(name, spec, mode, exp, jobs, results, hidden, quiet) -> CheckResult:
     if failure is not None:
         found = diagnose(spec, mode, exp.cases, results, rows)
         said = f"This looks like {found.name}: {found.explanation}\n" if found else ""  # no case, no values
+        named = found.name if found else ""
         if failure[0].hidden and policy != "names":  # the instructor's choice: the case stays hidden
-            raise failed(said + _hidden_failure(name, mode, exp, *failure, policy), failure[1].kind)
-        raise failed(said + _failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind)
+            raise failed(said + _hidden_failure(name, mode, exp, *failure, policy), failure[1].kind, named)
+        raise failed(said + _failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind, named)
     return CheckResult(name, True, rows)
 
 
@@ -452,6 +453,7 @@ class Verdict:
     message: str
     output: str = ""
     kind: Kind | None = None  # why it failed (outcomes.Kind)
+    mistake: str = ""  # the known mistake check() recognised ("" when none)
 
 
 def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) -> dict:
@@ -484,7 +486,7 @@ def regrade(setup, answers, tests: dict, *, timeout: float = 60.0, forbid=()) ->
                     exec(compile(src, f"<test {grade_id}>", "exec"), ns)
                 verdicts[grade_id] = Verdict(True, "", buf.getvalue())
             except AssertionError as e:
-                verdicts[grade_id] = Verdict(False, str(e), buf.getvalue(), kind_of(e))
+                verdicts[grade_id] = Verdict(False, str(e), buf.getvalue(), kind_of(e), getattr(e, "mistake", ""))
             except SandboxUnavailable:
                 raise  # the grader's fault: no verdict at all, never a student's 0
             except NameError as e:

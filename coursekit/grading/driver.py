@@ -57,7 +57,7 @@ class Outcome:
     max_score: float = 0.0
     reason: str = ""  # why a failed student got 0, or why an ungraded one was not graded
     kind: str = ""  # the outcomes.Kind of that reason ("" when graded, or not graded yet)
-    cells: dict = field(default_factory=dict)  # grade_id -> {"score", "max_score", "message", "kind"}
+    cells: dict = field(default_factory=dict)  # grade_id -> {"score", "max_score", "message", "kinds", "mistake"}
     graded_now: bool = False  # graded (or failed) in this run, not skipped as done before
 
 
@@ -209,7 +209,7 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
     from .preprocessors import read_kinds
 
     out = Outcome(student, "graded")
-    messages, kinds = {}, {}
+    messages, kinds, mistakes = {}, {}, {}
     folder = course.root / "autograded" / student / assignment
     rerun = read_kinds(folder)
     for path in sorted(folder.glob("*.ipynb")):
@@ -220,7 +220,9 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
         for cell in cells:
             gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            found = {rerun.get(path.stem, {}).get(gid)} | {kernel_kind(str(e.get("ename"))) for e in errors}
+            verdict = rerun.get(path.stem, {}).get(gid) or {}
+            mistakes[gid] = verdict.get("mistake", "")
+            found = {verdict.get("kind")} | {kernel_kind(str(e.get("ename"))) for e in errors}
             kinds[gid] = sorted(k.value if isinstance(k, Kind) else k for k in found if k)
             if gid and errors:
                 parts = []
@@ -241,7 +243,8 @@ def read_outcome(course: Course, assignment: str, student: str) -> Outcome:
                 lost = (score or 0) < g.max_score
                 out.cells[g.name] = {"score": score, "max_score": g.max_score,
                                      "message": messages.get(g.name, "") if lost else "",
-                                     "kinds": kinds.get(g.name, []) if lost else []}
+                                     "kinds": kinds.get(g.name, []) if lost else [],
+                                     "mistake": mistakes.get(g.name, "") if lost else ""}
                 out.score += score or 0.0
                 out.max_score += g.max_score
     return out
@@ -556,12 +559,14 @@ def write_report(course: Course, assignment: str, faults=None) -> list:
     with open(reports / f"{assignment}.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student", "status", "score", "max_score", *grade_ids, "kind", "reason", "lost_kinds",
-                    "lost_points"])
+                    "mistakes", "lost_points"])
         for o in rows:
             lost = "; ".join(f"{g}: {c['message']}" for g, c in o.cells.items() if c["message"])
             kinds = "; ".join(f"{g}: {', '.join(c['kinds'])}" for g, c in o.cells.items() if c.get("kinds"))
+            named = "; ".join(f"{g}: {c['mistake']}" for g, c in o.cells.items() if c.get("mistake"))
             w.writerow([o.student, o.status, o.score, o.max_score,
-                        *[o.cells.get(g, {}).get("score", "") for g in grade_ids], o.kind, o.reason, kinds, lost])
+                        *[o.cells.get(g, {}).get("score", "") for g in grade_ids], o.kind, o.reason, kinds, named,
+                        lost])
     (reports / f"{assignment}.json").write_text(
         json.dumps({"assignment": assignment, "students": [asdict(o) for o in rows]}, indent=1))
     from . import integrity

@@ -98,11 +98,23 @@ def parse(text: str) -> Failure:
     return Failure(Kind.GRADER_FAULT, text)
 
 
-def failed(message: str, kind: Kind) -> AssertionError:
-    """check()'s failure: a plain AssertionError (what students see, and nbgrader scores 0) that
-    carries its Kind as `.kind`."""
-    error = AssertionError(message)
-    error.kind = kind
+class CheckFailed(AssertionError):
+    """check()'s failure: an AssertionError (nbgrader scores the cell 0) that carries why (`kind`) and
+    the known mistake it recognised (`mistake`, "" when none). A notebook shows its message alone,
+    first and without frames of coursekit (IPython renders an exception by its `_render_traceback_`)."""
+
+    kind = Kind.WRONG
+    mistake = ""
+
+    def _render_traceback_(self) -> list:
+        first, *rest = str(self).splitlines() or [""]
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {first}", *rest]
+
+
+def failed(message: str, kind: Kind, mistake: str = "") -> CheckFailed:
+    """check()'s failure with its Kind and the name of the mistake it recognised."""
+    error = CheckFailed(message)
+    error.kind, error.mistake = kind, mistake
     return error
 
 

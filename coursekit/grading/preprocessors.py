@@ -20,6 +20,9 @@ it nbgrader 0.9.6 crashes on the notebook (KeyError 'grade_id' in add_missing_ta
 `CutGradeCellTracebacks` (feedback): a grade cell's error outputs keep only "ename: evalue", so
 no traceback shows the hidden tests' source.
 
+`NameMistakes` (feedback): a lost grade cell carries the name of the known mistake the re-run
+recognised (metadata and a tagged output), for the feedback page and anything that reads it.
+
 `RedactAnswerKey` (feedback): every output is scanned for the text of the course's solutions and
 hidden tests (`coursekit.grading.answerkey`, all assignments) and each match is replaced, whatever the
 sandbox let through.
@@ -56,11 +59,12 @@ def instructor_cells(db_url: str, notebook_id: str, assignment_id: str):
     return setup, tests
 
 
-KINDS_FILE = "coursekit-verdicts.json"  # beside the autograded notebooks: {notebook: {grade_id: Kind}}
+KINDS_FILE = "coursekit-verdicts.json"  # beside the autograded notebooks: {notebook: {grade_id: verdict}}
 
 
 def write_kinds(folder, notebook: str, kinds: dict) -> None:
-    """Record why each failing test cell of `notebook` failed (outcomes.Kind values), for the reports."""
+    """Record why each failing test cell of `notebook` failed, for the reports: grade_id ->
+    {"kind": an outcomes.Kind value, "mistake": the known mistake check() named, or ""}."""
     if not folder:
         return
     import json
@@ -76,7 +80,7 @@ def write_kinds(folder, notebook: str, kinds: dict) -> None:
 
 
 def read_kinds(folder) -> dict:
-    """{notebook: {grade_id: Kind value}} written by the re-run ({} when there is none)."""
+    """{notebook: {grade_id: {"kind", "mistake"}}} written by the re-run ({} when there is none)."""
     import json
     from pathlib import Path
 
@@ -143,7 +147,8 @@ class Regrade(NbGraderPreprocessor):
         self.log.info("coursekit re-run of %s for %s: %d of %d test cells failed", info["notebook"],
                       info["student"], n_failed, len(verdicts))
         write_kinds(resources.get("metadata", {}).get("path"), info["notebook"],
-                    {g: v.kind.value for g, v in verdicts.items() if not v.passed and v.kind})
+                    {g: {"kind": v.kind.value, "mistake": v.mistake} for g, v in verdicts.items()
+                     if not v.passed and v.kind})
         return nb, resources
 
 
@@ -178,6 +183,27 @@ class CutGradeCellTracebacks(NbGraderPreprocessor):
                 if out.get("output_type") == "error":
                     out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
         return cell, resources
+
+
+class NameMistakes(NbGraderPreprocessor):
+    """Feedback: a lost grade cell names the known mistake check() recognised in it, as a typed field:
+    the cell's metadata `coursekit.mistake` and an output `<p class="coursekit-mistake" data-mistake=...>`."""
+
+    enabled = Bool(True, help="Whether to use this preprocessor when generating feedback").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        import html
+
+        verdicts = read_kinds(resources.get("metadata", {}).get("path")).get(resources["nbgrader"]["notebook"], {})
+        for cell in nb.cells:
+            name = (verdicts.get(_grade_id(cell)) or {}).get("mistake") if cell.cell_type == "code" else None
+            if name:
+                cell.metadata["coursekit"] = {"mistake": name}
+                badge = (f'<p class="coursekit-mistake" data-mistake="{html.escape(name)}">'
+                         f"Known mistake: <strong>{html.escape(name)}</strong></p>")
+                data = {"text/html": badge, "text/plain": f"Known mistake: {name}"}
+                cell.outputs.insert(0, from_dict({"output_type": "display_data", "metadata": {}, "data": data}))
+        return nb, resources
 
 
 class RedactAnswerKey(NbGraderPreprocessor):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..reference import attention
-from .spec import Case, OpSpec, register
+from ..reference.neurons import linear_forward
+from .spec import Case, OpSpec, mistake, register
 
 
 def _torch_sdpa(query, key, value, attn_mask=None, is_causal=False, scale=None):
@@ -43,11 +44,130 @@ def _sdpa_cases(rng, hidden):
             c("wide E=32", (2,), 6, 7, 32)]
 
 
+_SDPA = attention.scaled_dot_product_attention_forward
+
+
+def _safe_softmax(s, axis=-1):
+    """Softmax along `axis` where a slice of only -inf gives 0 (no NaN)."""
+    m = s.max(axis=axis, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+
+
+def _masked(s, attn_mask, is_causal):
+    """The scores with SDPA's mask applied rightly (True: may attend; a float mask added)."""
+    if is_causal:
+        attn_mask = np.tril(np.ones(s.shape[-2:], dtype=bool))
+    if attn_mask is None:
+        return s
+    return np.where(attn_mask, s, -np.inf) if attn_mask.dtype == bool else s + attn_mask
+
+
+def _weighted(weights_of):
+    """A mistaken SDPA forward whose attention weights are `weights_of(s, attn_mask, is_causal)`, s the
+    scaled scores (the right default scale); its cache as the reference's, for the right backward."""
+
+    def forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
+        scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
+        p = weights_of((query @ np.swapaxes(key, -1, -2)) * scale, attn_mask, is_causal)
+        return p @ value, (query, key, value, p, scale)
+
+    return forward
+
+
+def _masks_as(mask_of):
+    """The right SDPA on the (attn_mask, is_causal) that `mask_of(attn_mask, is_causal, L, S)` returns."""
+
+    def forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
+        return _SDPA(query, key, value, *mask_of(attn_mask, is_causal, query.shape[-2], key.shape[-2]), scale)
+
+    return forward
+
+
+def _scaled_by(scale_of):
+    """The right SDPA with the scale `scale_of(E, scale)` (E: the query's last dimension)."""
+
+    def forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
+        return _SDPA(query, key, value, attn_mask, is_causal, scale_of(query.shape[-1], scale))
+
+    return forward
+
+
+def _after_softmax(s, attn_mask, is_causal):
+    p = _safe_softmax(s)
+    if is_causal:
+        return p * np.tril(np.ones(s.shape[-2:]))
+    if attn_mask is None:
+        return p
+    return p * attn_mask if attn_mask.dtype == bool else p * np.exp(attn_mask)
+
+
+def _textbook_softmax(s, attn_mask, is_causal):
+    s = _masked(s, attn_mask, is_causal)
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _sdpa_backward(ds_of=None, q_scaled=True, k_scaled=True):
+    """An SDPA backward with dS = `ds_of(p, dP)` (None: the right softmax backward) and the scale on
+    dquery and dkey only where asked."""
+
+    def backward(dout, cache):
+        q, k, v, p, scale = cache
+        dp = dout @ np.swapaxes(v, -1, -2)
+        ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) if ds_of is None else ds_of(p, dp)
+        dq, dk = ds @ k, np.swapaxes(ds, -1, -2) @ q
+        return dq * (scale if q_scaled else 1.0), dk * (scale if k_scaled else 1.0), np.swapaxes(p, -1, -2) @ dout
+
+    return backward
+
+
+_SDPA_MISTAKES = (
+    mistake("the boolean mask's polarity inverted", "for scaled_dot_product_attention a boolean attn_mask is True "
+            "where a query MAY attend (nn.MultiheadAttention's is the opposite): keep the scores where the mask "
+            "is True and put -inf where it is False.", carry=True,
+            forward=_masks_as(lambda m, causal, L, S: (m if m is None or m.dtype != bool else ~m, causal))),
+    mistake("the causal mask on the upper triangle", "with is_causal query i may attend to keys 0..i, the lower "
+            "triangle: build the mask with np.tril, not np.triu.", carry=True,
+            forward=_masks_as(lambda m, causal, L, S: (np.triu(np.ones((L, S), dtype=bool)) if causal else m,
+                                                       False))),
+    mistake("a float mask used as a boolean one", "a float attn_mask is added to the scores (s + attn_mask); only "
+            "a boolean one selects with np.where: test attn_mask.dtype == bool first.", carry=True,
+            forward=_masks_as(lambda m, causal, L, S: (m if m is None or m.dtype == bool else m != 0, causal))),
+    mistake("the mask applied after the softmax", "zeroing weights after the softmax leaves rows that no longer "
+            "sum to 1; put -inf in the masked scores (or add a float mask) BEFORE the softmax.", carry=True,
+            forward=_weighted(_after_softmax)),
+    mistake("no 1/sqrt(E) scale", "when scale is None the scores are q k^T / sqrt(E), E = query.shape[-1]: "
+            "multiply by 1 / sqrt(E), and by `scale` when it is given.", carry=True,
+            forward=_scaled_by(lambda E, scale: 1.0 if scale is None else scale)),
+    mistake("the scale argument ignored", "you always use 1 / sqrt(E); when `scale` is given, multiply the scores "
+            "by it instead.", carry=True, forward=_scaled_by(lambda E, scale: 1.0 / np.sqrt(E))),
+    mistake("the softmax over the queries", "each query's weights over the keys sum to 1; take the softmax over "
+            "the last axis (axis=-1, the keys), not axis -2.", carry=True,
+            forward=_weighted(lambda s, m, causal: _safe_softmax(_masked(s, m, causal), axis=-2))),
+    mistake("NaN for a query that may attend to nothing", "a row of only -inf gives exp(-inf - (-inf)) = NaN: "
+            "where a row's max is -inf subtract 0 instead, and give the row weights 0 (divide only where the "
+            "sum is > 0), as PyTorch does.", carry=True, forward=_weighted(_textbook_softmax)),
+    mistake("dkey without the scale", "the scores are q k^T * scale, so dkey = dS^T q * scale, like dquery = "
+            "dS k * scale: multiply dkey by the scale too.", backward=_sdpa_backward(k_scaled=False)),
+    mistake("the scale left out of the backward", "the scores are q k^T * scale, so both dquery = dS k * scale "
+            "and dkey = dS^T q * scale carry the factor: multiply both by it.",
+            backward=_sdpa_backward(q_scaled=False, k_scaled=False)),
+    mistake("the softmax Jacobian's diagonal only", "dS = P * dP leaves out the other entries of the softmax "
+            "Jacobian: dS = P * (dP - sum(dP * P, axis=-1, keepdims=True)).",
+            backward=_sdpa_backward(lambda p, dp: p * dp)),
+    mistake("the softmax backward's sum over the queries", "the softmax runs over the keys (last axis), so its "
+            "backward sums over them too: dS = P * (dP - sum(dP * P, axis=-1, keepdims=True)), not axis -2.",
+            backward=_sdpa_backward(lambda p, dp: p * (dp - (dp * p).sum(axis=-2, keepdims=True)))),
+)
+
+
 register(OpSpec(
     name="scaled_dot_product_attention", chapter="08_attention",
     forward=attention.scaled_dot_product_attention_forward, backward=attention.scaled_dot_product_attention_backward,
     torch=_torch_sdpa, inputs=("query", "key", "value", "attn_mask"), differentiable=("query", "key", "value"),
-    cases=_sdpa_cases,
+    cases=_sdpa_cases, mistakes=_SDPA_MISTAKES,
     bench=lambda rng: Case("bench N=8, heads=4, T=128, d=64", {
         "query": rng.standard_normal((8, 4, 128, 64)), "key": rng.standard_normal((8, 4, 128, 64)),
         "value": rng.standard_normal((8, 4, 128, 64)), "attn_mask": None}),
@@ -106,13 +226,93 @@ def _mha_cases(rng, hidden):
             c("float key_padding_mask", (2, 3, 3, 4, 1), kpm=n((2, 3)))]
 
 
+_MHA = attention.multi_head_attention_forward
+
+
+def _heads_split_wrong(query, key, value, *params, num_heads=1, average_attn_weights=True):
+    """Multi-head attention with (N, L, E) reshaped straight to (N, heads, L, d) and back (no transpose)."""
+    w_in, b_in, w_out, b_out, key_padding_mask, attn_mask = params
+    n, L, E = query.shape
+    heads = [linear_forward(x, w_in[j * E:(j + 1) * E], None if b_in is None else b_in[j * E:(j + 1) * E])[0]
+             .reshape(n, num_heads, -1, E // num_heads) for j, x in enumerate((query, key, value))]
+    mask = attention._mha_mask(key_padding_mask, attn_mask, n, num_heads, L, key.shape[1], query.dtype)
+    o, (*_, p, _) = _SDPA(*heads, attn_mask=mask)
+    out = linear_forward(o.reshape(n, L, E), w_out, b_out)[0]
+    return (out, p.mean(axis=1) if average_attn_weights else p), None
+
+
+def _mha_weights(pick):
+    """The right multi-head attention whose attn_weights, when averaged, are `pick(p)` of the per-head p."""
+
+    def forward(*args, num_heads=1, average_attn_weights=True):
+        (out, p), _ = _MHA(*args, num_heads=num_heads, average_attn_weights=False)
+        return (out, pick(p) if average_attn_weights else p), None
+
+    return forward
+
+
+def _mha_inputs(change):
+    """The right multi-head attention on the inputs that `change(E, num_heads, inputs)` returns (a list of
+    the nine, in order)."""
+
+    def forward(*args, num_heads=1, average_attn_weights=True):
+        args = change(args[0].shape[-1], num_heads, list(args))
+        return _MHA(*args, num_heads=num_heads, average_attn_weights=average_attn_weights)
+
+    return forward
+
+
+def _sdpa_polarity(E, heads, a):
+    """Masks read as SDPA's boolean ones: padding where key_padding_mask is 0, may not attend where attn_mask
+    is not 0 (a float mask cast to bool)."""
+    kpm, am = a[7:]
+    return a[:7] + [None if kpm is None else kpm == 0, None if am is None else am != 0]
+
+
+def _scale_of_e(E, heads, a):
+    """The query projection scaled by sqrt(d / E): attention scores divided by sqrt(E), not sqrt(d)."""
+    f = np.r_[np.full(E, heads ** -0.5), np.ones(2 * E)]
+    a[3] = a[3] * f[:, None]
+    a[4] = None if a[4] is None else a[4] * f
+    return a
+
+
+def _untransposed(E, heads, a):
+    """Every projection as x @ W instead of x @ W.T."""
+    a[3] = a[3].reshape(3, E, E).transpose(0, 2, 1).reshape(3 * E, E)
+    a[5] = a[5].T
+    return a
+
+
+_MHA_MISTAKES = (
+    mistake("the heads split along the wrong axis", "reshaping (N, L, E) straight to (N, heads, L, d) mixes "
+            "positions and features; reshape to (N, L, heads, d), then transpose to (N, heads, L, d); merge back "
+            "with the inverse transpose before the reshape to (N, L, E).", forward=_heads_split_wrong),
+    mistake("the padding mask read as SDPA's", "nn.MultiheadAttention's key_padding_mask is True at padding, "
+            "keys that may NOT be attended (the opposite of SDPA's boolean mask): invert it (~key_padding_mask) "
+            "when you build an SDPA mask, and add float masks instead of casting them to bool.",
+            forward=_mha_inputs(_sdpa_polarity)),
+    mistake("the attention weights of the last head", "with average_attn_weights=True attn_weights is the mean "
+            "over the heads, p.mean(axis=1), not one head's weights.", forward=_mha_weights(lambda p: p[:, -1])),
+    mistake("the attention weights summed over the heads", "with average_attn_weights=True attn_weights is the "
+            "mean over the heads: divide the sum by num_heads (p.mean(axis=1)).",
+            forward=_mha_weights(lambda p: p.sum(axis=1))),
+    mistake("scores scaled by 1/sqrt(E), not 1/sqrt(d)", "each head attends with its own dimension d = E / "
+            "num_heads: divide the scores by sqrt(d), the head's size, not by sqrt(E).",
+            forward=_mha_inputs(_scale_of_e)),
+    mistake("the projections not transposed", "nn.Linear's weight is (out_features, in_features): project with "
+            "x @ W.T (each block of in_proj_weight and out_proj_weight), not x @ W.",
+            forward=_mha_inputs(_untransposed)),
+)
+
+
 register(OpSpec(
     name="multi_head_attention", chapter="08_attention", forward=attention.multi_head_attention_forward,
     backward=attention.multi_head_attention_backward, torch=_torch_mha,
     inputs=("query", "key", "value", "in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias",
             "key_padding_mask", "attn_mask"),
     differentiable=("query", "key", "value", "in_proj_weight", "in_proj_bias", "out_proj_weight", "out_proj_bias"),
-    outputs=("out", "attn_weights"), cases=_mha_cases,
+    outputs=("out", "attn_weights"), cases=_mha_cases, mistakes=_MHA_MISTAKES,
     bench=lambda rng: Case("bench N=8, T=128, E=256, 4 heads", {
         "query": rng.standard_normal((8, 128, 256)), "key": rng.standard_normal((8, 128, 256)),
         "value": rng.standard_normal((8, 128, 256)), "in_proj_weight": rng.standard_normal((768, 256)) / 16,

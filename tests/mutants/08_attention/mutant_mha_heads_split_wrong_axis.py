@@ -1,5 +1,6 @@
 """Heads split along the wrong dimension: (N, L, E) reshaped straight to (N, h, L, d), mixing positions and features."""
 # lose: test_multi_head_attention_forward
+# names: the heads split along the wrong axis
 
 # ---- multi_head_attention_forward
 def multi_head_attention_forward(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,

@@ -1,5 +1,6 @@
 """key_padding_mask passed on as an SDPA boolean mask: True (padding) taken as 'may attend'."""
 # lose: test_multi_head_attention_forward
+# names: the padding mask read as SDPA's
 
 # ---- multi_head_attention_forward
 def multi_head_attention_forward(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,

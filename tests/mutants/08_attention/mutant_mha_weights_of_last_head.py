@@ -1,5 +1,6 @@
 """attn_weights of the last head only, not averaged over the heads."""
 # lose: test_multi_head_attention_forward
+# names: the attention weights of the last head
 
 # ---- multi_head_attention_forward
 def multi_head_attention_forward(query, key, value, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,

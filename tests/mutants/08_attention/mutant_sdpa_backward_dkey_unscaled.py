@@ -1,5 +1,6 @@
 """dkey without the scale factor (dquery has it)."""
 # lose: test_scaled_dot_product_attention_backward
+# names: dkey without the scale
 
 # ---- scaled_dot_product_attention_backward
 def scaled_dot_product_attention_backward(dout, cache):

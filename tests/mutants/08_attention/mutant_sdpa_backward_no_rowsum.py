@@ -1,5 +1,6 @@
 """Softmax backward without the row-sum term: dS = P * dP (the diagonal of the Jacobian only)."""
 # lose: test_scaled_dot_product_attention_backward
+# names: the softmax Jacobian's diagonal only
 
 # ---- scaled_dot_product_attention_backward
 def scaled_dot_product_attention_backward(dout, cache):

@@ -1,5 +1,6 @@
 """Causal mask as the upper triangle: every query sees the future and not the past."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# names: the causal mask on the upper triangle
 
 # ---- scaled_dot_product_attention_forward
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):

@@ -1,5 +1,6 @@
 """The textbook softmax: a query that may attend to nothing gets NaN (0/0), not 0."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# names: NaN for a query that may attend to nothing
 
 # ---- scaled_dot_product_attention_forward
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):

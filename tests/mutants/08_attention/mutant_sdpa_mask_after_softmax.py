@@ -1,5 +1,6 @@
 """Masking after the softmax: forbidden weights zeroed, but the rows no longer sum to 1."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# names: the mask applied after the softmax
 
 # ---- scaled_dot_product_attention_forward
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):

@@ -1,5 +1,6 @@
 """Boolean mask read as nn.MultiheadAttention's (True = may NOT attend) inside SDPA."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# names: the boolean mask's polarity inverted
 
 # ---- scaled_dot_product_attention_forward
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):

@@ -1,5 +1,6 @@
 """No 1/sqrt(E) scale: scores = q k^T (right only when scale=1)."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# names: no 1/sqrt(E) scale
 
 # ---- scaled_dot_product_attention_forward
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):

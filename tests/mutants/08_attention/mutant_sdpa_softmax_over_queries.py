@@ -1,5 +1,6 @@
 """Softmax over the wrong axis: normalised over the queries (axis -2) instead of the keys."""
 # lose: test_scaled_dot_product_attention_forward test_scaled_dot_product_attention_backward
+# names: the softmax over the queries
 
 # ---- scaled_dot_product_attention_forward
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
