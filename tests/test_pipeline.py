@@ -365,6 +365,9 @@ def test_class_report_agrees_with_the_report(pipeline, assignment):
         assert int(mine["unnamed failure:"]["students"]) == named.pop("", 0), gid
         assert {k.split(":", 1)[1]: int(r["students"]) for k, r in mine.items() if r["row"] == "mistake"} == named
         assert int(mine["not graded:"]["students"]) == len(p.report) - len(graded) > 0  # the failed students
+    # the mistakes the mutants embody are named, each with an example diagnosis
+    ranked = {r["mistake"] for r in rows if r["row"] == "mistake" and r["example"]}
+    assert {a.names for g in p.groups.values() for a in g if a.names} <= ranked
 
 
 @pytest.mark.parametrize("assignment", _per_assignment())

@@ -317,8 +317,9 @@ def _summary(assignment: str, counts: Counter) -> str:
     n = sum(counts.values())
     return (f"<p>{n} submission(s) of {html.escape(assignment)}: {counts['graded']} graded, {counts['failed']} "
             f"failed (scored 0 by their own doing: a hang, a crash, an unreadable notebook) and "
-            f"{counts['ungraded']} not graded yet. Only graded submissions count in the pass rates, score "
-            "distributions and mistakes below; failed and ungraded ones are counted apart.</p>")
+            f"{counts['ungraded']} not graded (not yet, or stopped by a grader fault). Only graded submissions "
+            "count in the pass rates, score distributions and mistakes below; failed and ungraded ones are "
+            "counted apart.</p>")
 
 
 def _progress_section(prog: dict, assignments: list) -> str:
