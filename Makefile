@@ -129,6 +129,7 @@ bench: $(STAMP)
 	mkdir -p benchmarks/results
 	$(PY) benchmarks/bench_ops.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_mistakes.py --json benchmarks/results/mistakes.json
 	$(PY) benchmarks/bench_grading.py --json benchmarks/results/grading.json
 	$(PY) benchmarks/bench_cost.py --json benchmarks/results/cost.json
 	$(if $(filter 0,$(shell id -u)),$(PY) benchmarks/bench_hub.py --json benchmarks/results/hub.json,\

@@ -171,11 +171,19 @@ def test_a_wrong_answer_scores_lower_and_the_student_sees_why(hub, tmp_path):
         page.goto(f"{hub.url}/services/grader/")
         score = page.locator("tr", has_text=A).first.locator(".score").inner_text()
         assert score.startswith(f"{row.score:g} / {row.max_score:g}"), score
+        elsewhere = []
+        page.on("request", lambda r: None if r.url.startswith((hub.url, "data:")) else elsewhere.append(r.url))
         page.locator("tr", has_text=A).first.locator("a", has_text="feedback").click()
         page.wait_for_load_state()
         text = page.locator("body").inner_text()
         page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
-    assert "CheckFailed" in text and "linear_backward" in text, text[-2000:]
+        # the mistake named first and as a typed field; the formulas rendered as MathML, nothing from a CDN
+        badge = page.locator(".coursekit-mistake[data-mistake='dbias as a mean']")
+        assert badge.count() == 1, text[-2000:]
+        formulas = page.locator("math")
+        assert formulas.count() > 0 and (formulas.first.bounding_box() or {}).get("height", 0) > 5
+    assert "CheckFailed: This looks like dbias as a mean: " in text and "linear_backward" in text, text[-2000:]
+    assert "$$" not in text and not elsewhere, elsewhere
 
 
 def test_the_instructor_sees_both_in_the_formgrader_and_on_the_service_page(hub, tmp_path):

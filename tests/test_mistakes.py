@@ -1,11 +1,12 @@
 """Feedback that names the student's mistake: the catalogue beside each op (`OpSpec.mistakes`) and
 check()'s diagnosis ("This looks like <name>: ...").
 
-Measured on the answer files of assignments 01-03 (tests/mutants/<assignment>/): each mutant's
+Measured on the answer files of every assignment (tests/mutants/<assignment>/): each mutant's
 functions replace the solution's in one namespace, and check() runs on every grade cell it loses,
-with the hidden cases. A named mistake must be the one the mutant embodies (its `# names:` line); none may be
-named wrongly, at least 80% of the cells with a catalogued counterpart get their name, and no
-right answer (valid_*) fails or gets a name.
+with the hidden cases (an update rule's `StepSpec.mistakes` too; a training run names none). A named
+mistake must be the one the mutant embodies (its `# names:` line); none may be named wrongly, at
+least 80% of the cells with a catalogued counterpart get their name, and no right answer (valid_*)
+fails or gets a name.
 """
 import re
 from pathlib import Path
@@ -16,22 +17,27 @@ from pipeline_helpers import MUTANTS, parse_answer
 from test_assignment_solutions import ASSIGNMENTS, build_sources
 
 from coursekit import check, ops
-from coursekit.ops.spec import Mistake
+from coursekit.ops.spec import Mistake, StepSpec
 
-CHAPTERS = ("01_neurons", "02_activations", "03_losses", "08_attention")
+CHAPTERS = ("01_neurons", "02_activations", "03_losses", "04_backprop", "05_gradient_descent", "06_cnn",
+            "07_rnn", "08_attention")
+MODES = ("forward", "backward", "step")
 NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
 
 
-def _cells(assignment):
+def cells_of(assignment):
     """grade cell name -> its forward (or None)."""
     return {c.name: c.forward for c in build_sources.assignment(assignment)[0] if c.kind == "test"}
 
 
-def _namespace(assignment, answer):
+def namespace(assignment, answer):
     """The solution's functions with the answer's cells run over them (as a student's kernel holds them)."""
     ns = {"__name__": f"student_{answer.name}"}
-    exec("import numpy as np\nfrom scipy.special import erf", ns)  # the notebooks' setup cell
     src = (ASSIGNMENTS / "src" / assignment / "solution.py").read_text()
+    seed = np.random.get_state()
+    with np.printoptions():  # the notebook's read-only setup cell, whose seed and print options stay there
+        exec(build_sources.setup_source(src), ns)
+    np.random.set_state(seed)
     exec(compile(src, f"<solution {assignment}>", "exec"), ns)
     for op, _, body in answer.edits:
         if op in ("replace", "insert"):
@@ -39,7 +45,7 @@ def _namespace(assignment, answer):
     return ns
 
 
-def _run(name, ns, forward):
+def run_check(name, ns, forward):
     """check() on the grade cell `name` with the hidden cases: (passed, the named mistake or None, message)."""
     try:
         check(name, ns[name], forward=ns[forward] if forward else None, hidden=True, quiet=True)
@@ -49,18 +55,20 @@ def _run(name, ns, forward):
     return True, None, ""
 
 
-def _answers(assignment, kind):
+def answers_of(assignment, kind):
     return [parse_answer(p) for p in sorted((MUTANTS / assignment).glob(f"{kind}_*.py"))]
 
 
-def _measure(assignment):
+def measure(assignment):
     """Per graded cell of every mutant: (mutant, cell, expected name or None, named, message)."""
-    cells, out = _cells(assignment), []
-    for answer in _answers(assignment, "mutant"):
-        ns = _namespace(assignment, answer)
+    cells, out = cells_of(assignment), []
+    for answer in answers_of(assignment, "mutant"):
+        ns = namespace(assignment, answer)
         for gid in answer.lose:
             name = gid.removeprefix("test_")
-            passed, named, msg = _run(name, ns, cells[name])
+            if name not in cells:  # a training run (train_check): it names no mistake
+                continue
+            passed, named, msg = run_check(name, ns, cells[name])
             assert not passed, f"{answer.name} passes {name}"
             out.append((answer.name, name, answer.names, named, msg))
     return out
@@ -68,7 +76,7 @@ def _measure(assignment):
 
 @pytest.mark.parametrize("assignment", CHAPTERS)
 def test_mutants_are_named_right_or_not_at_all(assignment):
-    rows = _measure(assignment)
+    rows = measure(assignment)
     wrong = [(m, c, want, named) for m, c, want, named, _ in rows if named is not None and named != want]
     right = [r for r in rows if r[3] is not None and r[3] == r[2]]
     unnamed = [r for r in rows if r[3] is None]
@@ -84,16 +92,16 @@ def test_mutants_are_named_right_or_not_at_all(assignment):
 
 @pytest.mark.parametrize("assignment", CHAPTERS)
 def test_right_answers_pass_without_a_diagnosis(assignment):
-    cells = _cells(assignment)
-    for answer in _answers(assignment, "valid"):
-        ns = _namespace(assignment, answer)
+    cells = cells_of(assignment)
+    for answer in answers_of(assignment, "valid"):
+        ns = namespace(assignment, answer)
         for name, forward in cells.items():
-            passed, named, msg = _run(name, ns, forward)
+            passed, named, msg = run_check(name, ns, forward)
             assert passed and named is None, (answer.name, name, msg)
 
 
 def _every_mistake():
-    for spec in ops.REGISTRY.values():
+    for spec in [*ops.REGISTRY.values(), *ops.STEPS.values()]:
         if spec.chapter in CHAPTERS:
             for i, m in enumerate(spec.mistakes):
                 yield pytest.param(spec, i, id=f"{spec.name}:{m.name}")
@@ -101,19 +109,24 @@ def _every_mistake():
 
 def _embodying(spec, mistake: Mistake, mode):
     """(forward, backward) of a student who answers each case as `mistake` does in `mode`, else rightly
-    (the answers looked up by the case's inputs, all computed beforehand: the student calls no reference)."""
+    (the answers looked up by the case's inputs, all computed beforehand: the student calls no reference).
+    Mode "step": (step, None), a rule that replays the looked-up trajectory from the case's start param
+    (leaving a param of no case, check()'s second one, where it is)."""
     table = []
     with np.errstate(all="ignore"):
         for case in spec.make_cases(hidden=True):
-            out, cache = spec.run_forward(case)
-            right = out if mode == "forward" else spec.call_backward(spec.dout(case, out), cache)
+            if mode == "step":
+                right = spec.run_steps(case)
+            else:
+                out, cache = spec.run_forward(case)
+                right = out if mode == "forward" else spec.call_backward(spec.dout(case, out), cache)
             wrong = mistake.produce(spec, case, mode)
             table.append((spec.args(case), case.kwargs, right if wrong is None else wrong))
 
-    def lookup(args, kw):
-        return next(v for a, k, v in table if k == kw and all(
+    def lookup(args, kw):  # args: the first of a case's inputs, or all
+        return next((v for a, k, v in table if k == kw and all(
             x is y or (x is not None and y is not None and x.shape == y.shape and np.array_equal(x, y))
-            for x, y in zip(a, args)))
+            for x, y in zip(a, args))), None)
 
     def forward(*args, **kw):
         return lookup(args, kw), (args, kw)
@@ -121,32 +134,38 @@ def _embodying(spec, mistake: Mistake, mode):
     def backward(*douts_and_cache):  # one upstream gradient per output, then the cache
         return lookup(*douts_and_cache[-1])
 
-    return forward, backward
+    def step(param, grad, state=None, **kw):
+        steps = lookup((param,), kw) if state is None else state["steps"]
+        i = 0 if state is None else state["i"]
+        return (param if steps is None else steps[i].copy()), {"steps": steps, "i": i + 1}
+
+    return (step, None) if mode == "step" else (forward, backward)
+
+
+def _grade(spec, mistake, mode):
+    """check() on the grade cell of `mode` with the hidden cases, for a student embodying `mistake`."""
+    forward, backward = _embodying(spec, mistake, mode)
+    with np.errstate(all="ignore"):
+        if mode == "backward":
+            return check(f"{spec.name}_backward", backward, forward=forward, hidden=True, quiet=True)
+        return check(f"{spec.name}_{mode}", forward, hidden=True, quiet=True)
 
 
 @pytest.mark.parametrize("spec, index", list(_every_mistake()))
 def test_each_catalogued_mistake_is_named_and_a_right_answer_is_not(spec, index):
     mistake = spec.mistakes[index]
     with np.errstate(all="ignore"):
-        modes = [m for m in ("forward", "backward") if mistake.produce(spec, spec.make_cases()[0], m) is not None]
+        modes = [m for m in MODES if mistake.produce(spec, spec.make_cases()[0], m) is not None]
     assert modes, f"{spec.name}: {mistake.name} produces nothing"
     for mode in modes:
-        forward, backward = _embodying(spec, mistake, mode)
-        name = f"{spec.name}_{mode}"
-        with np.errstate(all="ignore"):
-            try:
-                if mode == "forward":
-                    check(name, forward, hidden=True, quiet=True)
-                else:
-                    check(name, backward, forward=forward, hidden=True, quiet=True)
-            except AssertionError as e:
-                assert str(e).startswith(f"This looks like {mistake.name}: "), str(e)
-                continue
-        raise AssertionError(f"{name}: the mistake {mistake.name!r} passes check()")
-    forward, backward = _embodying(spec, Mistake("none", "", lambda *a: None), "forward")
-    assert check(f"{spec.name}_forward", forward, hidden=True, quiet=True).passed
-    forward, backward = _embodying(spec, Mistake("none", "", lambda *a: None), "backward")
-    assert check(f"{spec.name}_backward", backward, forward=forward, hidden=True, quiet=True).passed
+        try:
+            _grade(spec, mistake, mode)
+        except AssertionError as e:
+            assert str(e).startswith(f"This looks like {mistake.name}: "), str(e)
+            continue
+        raise AssertionError(f"{spec.name}_{mode}: the mistake {mistake.name!r} passes check()")
+    for mode in ("step",) if isinstance(spec, StepSpec) else ("forward", "backward"):
+        assert _grade(spec, Mistake("none", "", lambda *a: None), mode).passed
 
 
 def test_the_sandboxed_rerun_names_the_mistake_and_shows_no_hidden_values(monkeypatch):
@@ -192,3 +211,11 @@ def test_a_failing_check_in_a_notebook_shows_the_named_mistake_first(tmp_path):
     assert "VALIDATION FAILED ON 1 CELL" in res.stdout, res.stdout + res.stderr
     assert error.startswith("CheckFailed: This looks like a gradient of 1 at x = 0: "), res.stdout
     assert "Traceback" not in error and "coursekit" not in error and "File " not in error, error
+
+
+def test_every_graded_op_has_at_least_three_known_mistakes():
+    graded = {ops.get(name)[0].name: ops.get(name)[0] for a in CHAPTERS for name in cells_of(a)}
+    assert len(graded) >= 15
+    few = {name: len(spec.mistakes) for name, spec in graded.items() if len(spec.mistakes) < 3}
+    assert not few, few
+    assert set(CHAPTERS) == {p.name for p in MUTANTS.iterdir() if p.is_dir()}  # every assignment measured

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import ops
 from ..compare import compare
-from . import expectations
+from . import diagnosis, expectations
 from .outcomes import HIDDEN_ENV, HIDDEN_POLICIES, Kind, failed, kind_of
 from .sandbox import (
     Foreign,
@@ -195,8 +195,10 @@ def _judge(name, spec, mode, exp, jobs, results, hidden, quiet) -> CheckResult:
             print(per_grad)
     if failure is not None:
         found = diagnose(spec, mode, exp.cases, results, rows)
-        said = f"This looks like {found.name}: {found.explanation}\n" if found else ""  # no case, no values
         named = found.name if found else ""
+        said = f"This looks like {found.name}: {found.explanation}\n" if found else ""  # no case, no values
+        clue = None if found else _clue(spec, mode, exp.cases, results, rows, expected)
+        said += f"A clue ({clue.name}): {clue.explanation}\n" if clue else ""
         if failure[0].hidden and policy != "names":  # the instructor's choice: the case stays hidden
             raise failed(said + _hidden_failure(name, mode, exp, *failure, policy), failure[1].kind, named)
         raise failed(said + _failure_message(name, spec, mode, *failure, exp.device, per_grad), failure[1].kind, named)
@@ -212,6 +214,22 @@ def diagnose(spec, mode, cases, results, rows):
         return None
     found = [m for m in spec.mistakes if all(_matches(spec, mode, m, case, res) for case, res in failing)]
     return found[0] if len(found) == 1 else None
+
+
+def _clue(spec, mode, cases, results, rows, expected):
+    """A generic diagnosis (`diagnosis.generic`) when every failing case is a wrong value."""
+    if any(row.kind is not Kind.WRONG for row in rows if not row.ok):
+        return None
+    failing = []
+    for case, res, row, (ref, _) in zip(cases, results, rows, expected):
+        if not row.ok:
+            got, _ = _expected_parts(spec, mode, res["value"])
+            if got is None:
+                return None
+            failing.append(diagnosis.Seen(case, got, ref))
+    passing = [case for case, row in zip(cases, rows) if row.ok]
+    with np.errstate(all="ignore"):
+        return diagnosis.generic(failing, passing, spec.grade_atol, spec.grade_rtol)
 
 
 def _matches(spec, mode, mistake, case, res) -> bool:

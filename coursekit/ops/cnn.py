@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reference import cnn
-from .spec import Case, OpSpec, register
+from .spec import Case, OpSpec, backward_mistake, forgot_dout, mistake, register
 
 
 def _conv_cases(rng, hidden):
@@ -53,6 +53,121 @@ _CONV_HINTS = {
                 "overlap), and dweight[f] += window * dout[n, f, i, j]; dbias sums dout over n, i, j; crop the "
                 "padding off dx.",
 }
+
+
+def _two(v) -> tuple:
+    """An int or a pair as (height, width)."""
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _span(i, stride, dilation, k) -> slice:
+    """The rows (or columns) of the padded input that window `i` covers along one axis."""
+    return slice(i * stride, i * stride + dilation * (k - 1) + 1, dilation)
+
+
+def _conv_parts(case):
+    """x padded, weight, and (stride, padding, dilation) as pairs, of a conv2d case."""
+    x, weight = case.inputs["x"], case.inputs["weight"]
+    s, p, d = (_two(case.kwargs.get(k, v)) for k, v in (("stride", 1), ("padding", 0), ("dilation", 1)))
+    return np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))), weight, s, p, d
+
+
+def _conv_kw(x, weight, bias=None, stride=1, padding=0, dilation=1, **change):
+    """conv2d_forward's output with some arguments changed (`change`, by name)."""
+    kw = dict(x=x, weight=weight, bias=bias, stride=stride, padding=padding, dilation=dilation)
+    return cnn.conv2d_forward(**{**kw, **change})
+
+
+def _conv_stride_unsized(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """An output sized as for stride 1, windows still `stride` apart; windows off the end give the bias."""
+    full = _conv_kw(x, weight, bias, 1, padding, dilation)[0]
+    s = _two(stride)
+    out = np.zeros_like(full) + (0.0 if bias is None else bias[:, None, None])
+    picked = full[:, :, ::s[0], ::s[1]]
+    out[:, :, :picked.shape[2], :picked.shape[3]] = picked
+    return out, None
+
+
+def _conv_one_side(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    p = _two(padding)
+    return _conv_kw(np.pad(x, ((0, 0), (0, 0), (0, 2 * p[0]), (0, 2 * p[1]))), weight, bias, stride, 0, dilation)
+
+
+def _conv_grads(dx=None, dweight=None, dbias=None):
+    """A conv backward whose dx, dweight or dbias comes from `(spec, case, dout, cache) -> array` instead."""
+
+    def grads(spec, case, dout, cache):
+        right = spec.backward(dout, cache)
+        return tuple(r if f is None else f(spec, case, dout, cache) for r, f in zip(right, (dx, dweight, dbias)))
+
+    return grads
+
+
+def _dx_overwritten(spec, case, dout, cache):
+    """dx with each window's gradient (summed over filters) assigned, in row-major order, not added."""
+    xp, weight, s, p, d = _conv_parts(case)
+    dxp = np.zeros_like(xp)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            rows, cols = _span(i, s[0], d[0], weight.shape[2]), _span(j, s[1], d[1], weight.shape[3])
+            dxp[:, :, rows, cols] = np.einsum("nf,fchw->nchw", dout[:, :, i, j], weight)
+    return dxp[:, :, p[0]:xp.shape[2] - p[0], p[1]:xp.shape[3] - p[1]]
+
+
+def _dweight_last(spec, case, dout, cache):
+    """dweight from the last window of the last image only (dweight[f] = ..., not +=)."""
+    xp, weight, s, _, d = _conv_parts(case)
+    rows = _span(dout.shape[2] - 1, s[0], d[0], weight.shape[2])
+    cols = _span(dout.shape[3] - 1, s[1], d[1], weight.shape[3])
+    return dout[-1, :, -1, -1][:, None, None, None] * xp[-1, :, rows, cols][None]
+
+
+def _dx_uncropped(spec, case, dout, cache):
+    """dx of the padded input: the gradients of the same conv run on x padded beforehand, padding 0."""
+    xp, weight, s, _, d = _conv_parts(case)
+    return spec.backward(dout, spec.forward(xp, weight, case.inputs["bias"], s, 0, d)[1])[0]
+
+
+def _dx_unrotated(spec, case, dout, cache):
+    """dx as the full convolution of dout with the kernel as it is (not rotated by 180 degrees)."""
+    x, weight, bias = spec.args(case)
+    return spec.backward(dout, spec.forward(x, weight[:, :, ::-1, ::-1], bias, **case.kwargs)[1])[0]
+
+
+_CONV_MISTAKES = (
+    mistake("a flipped kernel (a true convolution)", "you flip the kernel (weight[..., ::-1, ::-1]) as the textbook "
+            "convolution does; conv2d, like PyTorch's, is a cross-correlation: multiply each window by weight[f] "
+            "as it is.", forward=lambda x, weight, *a, **kw: _conv_kw(x, weight[:, :, ::-1, ::-1], *a, **kw)),
+    mistake("the stride left out of the output size", "your output has one row and column per stride-1 position; "
+            "with stride s there are only (H + 2p - d (k - 1) - 1) // s + 1 windows along an axis.",
+            forward=_conv_stride_unsized),
+    mistake("dilation ignored", "your windows are contiguous: with dilation d the kernel's taps are d pixels apart "
+            "(slice with step d), so a window spans d (k - 1) + 1 pixels and the output shrinks.",
+            forward=lambda *a, **kw: _conv_kw(*a, **{**kw, "dilation": 1})),
+    mistake("padding on one side only", "you put all 2p zeros after the image: pad p on each side (top and bottom, "
+            "left and right), np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))).", forward=_conv_one_side),
+    mistake("the stride pair swapped", "stride=(sh, sw) is (height, width): step sh down the rows and sw along the "
+            "columns, not the other way round.",
+            forward=lambda *a, **kw: _conv_kw(*a, **{**kw, "stride": _two(kw.get("stride", 1))[::-1]})),
+    mistake("padding ignored", "you slide the windows over x unpadded: pad p zeros on each side of the height and "
+            "width first, and count them in the output size.",
+            forward=lambda *a, **kw: _conv_kw(*a, **{**kw, "padding": 0})),
+    mistake("the bias left out", "add bias[f] to every output of filter f when bias is not None.",
+            forward=lambda x, weight, bias=None, **kw: _conv_kw(x, weight, None, **kw)),
+    backward_mistake("dbias as a mean", "dbias is the SUM of dout over the images and positions (the bias is added "
+                     "to every output), not the mean.",
+                     _conv_grads(dbias=lambda spec, case, dout, cache: dout.mean(axis=(0, 2, 3)))),
+    backward_mistake("dweight overwritten instead of accumulated", "dweight[f] = ... keeps only the last window's "
+                     "term: every window of every image contributes, dweight[f] += window * dout[n, f, i, j].",
+                     _conv_grads(dweight=_dweight_last)),
+    backward_mistake("dx overwritten where windows overlap", "you assign (=) each window's gradient into dx, so where "
+                     "windows overlap only the last one survives: add it (+=).", _conv_grads(dx=_dx_overwritten)),
+    backward_mistake("the padding left on dx", "your dx has the padded image's shape: crop the padding off, "
+                     "dx_padded[:, :, ph:ph + H, pw:pw + W], before returning it.", _conv_grads(dx=_dx_uncropped)),
+    backward_mistake("dx with the kernel not rotated", "as a full convolution of dout, dx needs the kernel rotated by "
+                     "180 degrees (weight[..., ::-1, ::-1]); or send dout[n, f, i, j] * weight[f] back over each "
+                     "window.", _conv_grads(dx=_dx_unrotated)),
+)
 for _name, _bench in [
     ("conv2d", lambda rng: Case("bench (64, 16, 32, 32) * (32, 16, 3, 3), padding=1", {
         "x": rng.standard_normal((64, 16, 32, 32)), "weight": rng.standard_normal((32, 16, 3, 3)) / 12,
@@ -64,7 +179,7 @@ for _name, _bench in [
     register(OpSpec(
         name=_name, chapter="06_cnn", forward=getattr(cnn, f"{_name}_forward"),
         backward=getattr(cnn, f"{_name}_backward"), torch=_torch_conv2d, inputs=("x", "weight", "bias"),
-        cases=_conv_cases, bench=_bench, hints=_CONV_HINTS,
+        cases=_conv_cases, bench=_bench, hints=_CONV_HINTS, mistakes=_CONV_MISTAKES,
     ))
 
 
@@ -110,6 +225,72 @@ def _torch_avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=
     return F.avg_pool2d(x, kernel_size, stride, padding, count_include_pad=count_include_pad)
 
 
+def _pool(x, kernel_size, stride=None, padding=0, dilation=1, *, pad=-np.inf, tie="first", add=True,
+          unit_stride=False):
+    """max_pool2d with a known slip: padding value `pad`, ties to the "first", "last" or "all" maxima,
+    gradients added (`add`) or assigned, stride=None read as 1 (`unit_stride`). Returns (out, cache)."""
+    k, p, d = _two(kernel_size), _two(padding), _two(dilation)
+    s = _two(stride if stride is not None else 1 if unit_stride else kernel_size)
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=pad)
+    oh, ow = ((xp.shape[2 + a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in (0, 1))
+    win = np.stack([xp[:, :, _span(i, s[0], d[0], k[0]), _span(j, s[1], d[1], k[1])].reshape(*x.shape[:2], -1)
+                    for i in range(oh) for j in range(ow)], axis=2).reshape(*x.shape[:2], oh, ow, -1)
+    out = win.max(axis=-1)
+    if tie == "all":
+        mask = win == out[..., None]
+    else:
+        arg = win.argmax(-1) if tie == "first" else win.shape[-1] - 1 - win[..., ::-1].argmax(-1)
+        mask = np.arange(win.shape[-1]) == arg[..., None]
+    return out, (xp.shape, p, s, d, k, mask, add)
+
+
+def _pool_back(dout, cache):
+    """dx of `_pool`'s forward: dout (zero-extended or cut to the forward's output size) routed to the maxima."""
+    shape, p, s, d, k, mask, add = cache
+    oh, ow = mask.shape[2:4]
+    grad = np.zeros(mask.shape[:4])
+    h, w = min(oh, dout.shape[2]), min(ow, dout.shape[3])
+    grad[:, :, :h, :w] = dout[:, :, :h, :w]
+    dxp = np.zeros(shape)
+    for i in range(oh):
+        for j in range(ow):
+            for t in range(k[0] * k[1]):
+                r, c = i * s[0] + t // k[1] * d[0], j * s[1] + t % k[1] * d[1]
+                m = mask[:, :, i, j, t]
+                dxp[:, :, r, c] = np.where(m, grad[:, :, i, j] + (dxp[:, :, r, c] if add else 0.0), dxp[:, :, r, c])
+    return dxp[:, :, p[0]:shape[2] - p[0], p[1]:shape[3] - p[1]]
+
+
+def _pool_slip(name, explanation, backward_only=False, **slip):
+    """A max-pool mistake made by `_pool(**slip)`: in the forward and the backward it feeds, or the backward only."""
+    if backward_only:
+        return backward_mistake(name, explanation, lambda spec, case, dout, cache: _pool_back(
+            dout, _pool(*spec.args(case), **case.kwargs, **slip)[1]))
+    return mistake(name, explanation, forward=lambda *a, **kw: _pool(*a, **{**kw, **slip}), backward=_pool_back,
+                   carry=True)
+
+
+_MAX_POOL_MISTAKES = (
+    _pool_slip("a default stride of 1", "with stride=None the windows step by kernel_size (they do not overlap), "
+               "not by 1.", unit_stride=True),
+    _pool_slip("zero padding instead of -inf", "pad with -inf, not 0 (np.pad(..., constant_values=-np.inf)): a "
+               "padded pixel must never be a window's maximum.", pad=0.0),
+    _pool_slip("dilation ignored", "with dilation d the window's taps are d pixels apart (slice with step d), so a "
+               "window spans d (k - 1) + 1 pixels.", dilation=1),
+    mistake("padding ignored", "you pool over x unpadded: pad p on each side with -inf first, and count it in the "
+            "output size.", forward=lambda *a, **kw: _pool(*a, **{**kw, "padding": 0})),
+    _pool_slip("dx overwritten where windows overlap", "a pixel that is the maximum of several overlapping windows "
+               "gets the sum of their gradients: add (+=), do not assign.", backward_only=True, add=False),
+    _pool_slip("the gradient to every tied maximum", "when pixels of a window tie for its maximum only the first in "
+               "row-major order (np.argmax's) gets dout, as in PyTorch, not all of them.", backward_only=True,
+               tie="all"),
+    _pool_slip("the gradient to the last tied maximum", "when pixels of a window tie for its maximum the FIRST in "
+               "row-major order gets dout (np.argmax, or > while scanning), not the last (>=).", backward_only=True,
+               tie="last"),
+    forgot_dout("1 at each window's maximum"),
+)
+
+
 _POOL_BENCH = lambda rng: Case("bench (64, 32, 32, 32), kernel 2", {"x": rng.standard_normal((64, 32, 32, 32))},  # noqa: E731
                                {"kernel_size": 2})
 register(OpSpec(
@@ -117,7 +298,7 @@ register(OpSpec(
     torch=_torch_max_pool2d, inputs=("x",), cases=_pool_cases("max"), bench=_POOL_BENCH, kinks=True, hints={
         "forward": "The maximum of each window; padding counts as -inf (not 0); stride defaults to kernel_size.",
         "backward": "Only the window's maximum gets dout (the FIRST one in row-major order when values tie, as "
-                    "PyTorch); add up where windows overlap."}))
+                    "PyTorch); add up where windows overlap."}, mistakes=_MAX_POOL_MISTAKES))
 register(OpSpec(
     name="avg_pool2d", chapter="06_cnn", forward=cnn.avg_pool2d_forward, backward=cnn.avg_pool2d_backward,
     torch=_torch_avg_pool2d, inputs=("x",), cases=_pool_cases("avg"), bench=_POOL_BENCH, hints={

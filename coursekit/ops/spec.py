@@ -91,11 +91,33 @@ def sign_flipped() -> Mistake:
         lambda spec, case, dout, cache: as_neg(spec.backward(dout, cache)))
 
 
+def trajectory(step: Callable, case) -> np.ndarray:
+    """The params after each step of the update rule `step` over a case's gradients, shape (steps, *param.shape)."""
+    param, state, out = case.inputs["param"], None, []
+    for g in case.inputs["grads"]:
+        param, state = step(param, g, state, **case.kwargs)
+        out.append(param)
+    return np.stack(out)
+
+
+def step_mistake(name: str, explanation: str, step: Callable) -> Mistake:
+    """A mistake of an update rule: the mistaken `step(param, grad, state, **hyper) -> (param, state)`
+    taken over the case's gradients as `StepSpec.run_steps` takes the reference's (mode "step" only)."""
+    return Mistake(name, explanation, lambda spec, case, mode: trajectory(step, case) if mode == "step" else None)
+
+
 def as_neg(grads):
     """Every gradient of a backward's return value negated (None stays None)."""
     if isinstance(grads, (tuple, list)):
         return type(grads)(None if g is None else -g for g in grads)
     return -grads
+
+
+def forward_mistake(name: str, explanation: str, forward: Callable) -> Mistake:
+    """A mistake of the forward alone, `forward(*args, **kwargs) -> the mistaken output(s)`, that says
+    nothing about the backward (whose answer on the student's own cache is not predictable)."""
+    return Mistake(name, explanation,
+                   lambda spec, case, mode: forward(*spec.args(case), **case.kwargs) if mode == "forward" else None)
 
 
 @dataclass(frozen=True)
@@ -252,11 +274,7 @@ class StepSpec(Spec):
 
     def run_steps(self, case: Case) -> np.ndarray:
         """The reference trajectory: params after each step, shape (steps, *param.shape)."""
-        param, state, out = case.inputs["param"], None, []
-        for g in case.inputs["grads"]:
-            param, state = self.step(param, g, state, **case.kwargs)
-            out.append(param)
-        return np.stack(out)
+        return trajectory(self.step, case)
 
     def torch_steps(self, case: Case, dev=None) -> np.ndarray:
         """The same steps taken by `torch.optim` on `dev`, float64."""

@@ -1,5 +1,6 @@
 """db2 = mean of dlogits over the batch instead of the sum: divides by N twice (right for a batch of one)."""
 # lose: test_two_layer_mlp_backward
+# names: db2 as a mean
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

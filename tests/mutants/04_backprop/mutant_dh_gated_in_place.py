@@ -1,5 +1,6 @@
 """dz1 = dh, then dz1[z1 <= 0] = 0 in place: dz1 is right but the returned dh is gated too."""
 # lose: test_two_layer_mlp_backward
+# names: dh gated in place
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

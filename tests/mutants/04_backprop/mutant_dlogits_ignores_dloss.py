@@ -1,5 +1,6 @@
 """dlogits = (softmax - onehot) / N, never multiplied by the upstream dloss (right only when dloss is 1)."""
 # lose: test_two_layer_mlp_backward
+# names: the upstream gradient left out
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

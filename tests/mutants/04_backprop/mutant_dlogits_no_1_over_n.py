@@ -1,5 +1,6 @@
 """dlogits = softmax - onehot without the 1/N of the mean: every gradient N times too large (right for a batch of one)."""
 # lose: test_two_layer_mlp_backward
+# names: the 1/N of the mean forgotten
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

@@ -1,5 +1,6 @@
 """dw1 and db1 computed from dh instead of dz1 (the ReLU gate skipped for the parameters; dz1 and dx are right)."""
 # lose: test_two_layer_mlp_backward
+# names: dw1 and db1 not gated by the ReLU
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

@@ -1,5 +1,6 @@
 """dw2 = h^T dlogits: the transpose of the right gradient, shape (H, C) instead of (C, H)."""
 # lose: test_two_layer_mlp_backward
+# names: a transposed dw2
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

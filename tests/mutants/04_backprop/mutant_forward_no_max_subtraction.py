@@ -1,5 +1,6 @@
 """Softmax without subtracting the row maximum: exp(logits) overflows for logits ~ 1000, the loss is NaN."""
 # lose: test_two_layer_mlp_forward test_two_layer_mlp_backward
+# names: softmax without the row max subtracted
 
 # ---- two_layer_mlp_forward
 def two_layer_mlp_forward(x, w1, b1, w2, b2, target):

@@ -1,5 +1,6 @@
 """ReLU gate z1 >= 0: gradient 1 at exactly z1 = 0 where PyTorch uses 0 (only the exact-zeros case shows it)."""
 # lose: test_two_layer_mlp_backward
+# names: a ReLU gradient of 1 at z1 = 0
 
 # ---- two_layer_mlp_backward
 def two_layer_mlp_backward(dloss, cache):

@@ -1,5 +1,6 @@
 """AMSGrad taking the maximum of the bias-corrected v_hat instead of the raw v."""
 # lose: test_adam_step test_adamw_step
+# names: amsgrad's maximum of the bias-corrected v
 
 # ---- adam_step
 def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,

@@ -1,5 +1,6 @@
 """Adam without the bias correction: m and v used raw, steps about 3x too large at first (it still trains)."""
 # lose: test_adam_step test_adamw_step
+# names: no bias correction
 
 # ---- adam_step
 def adam_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,

@@ -1,5 +1,6 @@
 """AdamW written out in full that forgets amsgrad: v_max is never kept (the cases of adamw had no amsgrad)."""
 # lose: test_adamw_step
+# names: amsgrad ignored
 
 # ---- adamw_step
 def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,

@@ -1,5 +1,6 @@
 """AdamW with the weight decay added to the gradient (that is Adam's L2 penalty, not decoupled decay)."""
 # lose: test_adamw_step
+# names: the decay through the gradient
 
 # ---- adamw_step
 def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,

@@ -1,5 +1,6 @@
 """AdamW with eps inside the square root, sqrt(v_hat + eps): a different step for tiny gradients."""
 # lose: test_adamw_step
+# names: eps inside the square root
 
 # ---- adamw_step
 def adamw_step(param, grad, state=None, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,

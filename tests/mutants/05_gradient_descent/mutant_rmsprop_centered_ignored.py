@@ -1,5 +1,6 @@
 """RMSprop that ignores centered=True (divides by the root mean square, not the standard deviation)."""
 # lose: test_rmsprop_step
+# names: centered ignored
 
 # ---- rmsprop_step
 def rmsprop_step(param, grad, state=None, *, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0,

@@ -1,5 +1,6 @@
 """RMSprop with eps inside the square root, g / sqrt(v + eps): caught by the tiny gradients."""
 # lose: test_rmsprop_step
+# names: eps inside the square root
 
 # ---- rmsprop_step
 def rmsprop_step(param, grad, state=None, *, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0,

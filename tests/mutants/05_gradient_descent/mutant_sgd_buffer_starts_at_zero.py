@@ -1,5 +1,6 @@
 """Momentum buffer started at zero, so the first step is (1 - dampening) * g instead of g."""
 # lose: test_sgd_step
+# names: the momentum buffer started at zero
 
 # ---- sgd_step
 def sgd_step(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,

@@ -1,5 +1,6 @@
 """Nesterov without the look-ahead: steps along the buffer b, exactly like plain momentum."""
 # lose: test_sgd_step
+# names: Nesterov without the look-ahead
 
 # ---- sgd_step
 def sgd_step(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,

@@ -1,5 +1,6 @@
 """Weight decay added after the momentum buffer (decoupled), not to the gradient first."""
 # lose: test_sgd_step
+# names: weight decay after the momentum
 
 # ---- sgd_step
 def sgd_step(param, grad, state=None, *, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False,

@@ -1,5 +1,6 @@
 """dbias as the mean of dout over images and positions instead of the sum."""
 # lose: test_conv2d_backward
+# names: dbias as a mean
 
 # ---- conv2d_backward
 def conv2d_backward(dout, cache):

@@ -1,5 +1,6 @@
 """dweight[f] = instead of += over images and positions: only the last window's term is kept."""
 # lose: test_conv2d_backward
+# names: dweight overwritten instead of accumulated
 
 # ---- conv2d_backward
 def conv2d_backward(dout, cache):

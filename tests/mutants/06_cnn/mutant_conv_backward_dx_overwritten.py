@@ -1,5 +1,6 @@
 """dx written with = instead of +=: where windows overlap, only the last window's gradient survives."""
 # lose: test_conv2d_backward
+# names: dx overwritten where windows overlap
 
 # ---- conv2d_backward
 def conv2d_backward(dout, cache):

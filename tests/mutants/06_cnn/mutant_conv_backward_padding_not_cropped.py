@@ -1,5 +1,6 @@
 """dx returned on the padded image: the right shape only when padding is 0."""
 # lose: test_conv2d_backward
+# names: the padding left on dx
 
 # ---- conv2d_backward
 def conv2d_backward(dout, cache):

@@ -1,5 +1,6 @@
 """Dilation ignored (contiguous windows, output size without d): only the hidden dilation cases catch it."""
 # lose: test_conv2d_forward
+# names: dilation ignored
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

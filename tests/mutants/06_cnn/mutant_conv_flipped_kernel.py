@@ -1,5 +1,6 @@
 """A true (textbook) convolution: the kernel flipped in both axes. PyTorch's conv2d does not flip."""
 # lose: test_conv2d_forward
+# names: a flipped kernel (a true convolution)
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

@@ -1,5 +1,6 @@
 """Padding on one side only: all 2p zeros after the image (top and left get none); output sizes are right."""
 # lose: test_conv2d_forward
+# names: padding on one side only
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

@@ -1,5 +1,6 @@
 """The stride left out of the output size (H + 2p - k + 1 for any stride): too many outputs, windows off the end."""
 # lose: test_conv2d_forward
+# names: the stride left out of the output size
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

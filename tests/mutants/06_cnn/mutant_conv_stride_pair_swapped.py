@@ -1,5 +1,6 @@
 """stride=(sh, sw) read as (width, height): right for square strides, wrong for stride=(2, 1), and the cache passes it on."""
 # lose: test_conv2d_forward test_conv2d_backward
+# names: the stride pair swapped
 
 # ---- conv2d_forward
 def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):

@@ -1,5 +1,6 @@
 """Max-pool backward with = instead of +=: a pixel that wins two overlapping windows keeps one gradient."""
 # lose: test_max_pool2d_backward
+# names: dx overwritten where windows overlap
 
 # ---- max_pool2d_backward
 def max_pool2d_backward(dout, cache):

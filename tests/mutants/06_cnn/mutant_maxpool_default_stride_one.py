@@ -1,5 +1,6 @@
 """stride=None taken as 1 (overlapping windows) instead of kernel_size."""
 # lose: test_max_pool2d_forward test_max_pool2d_backward
+# names: a default stride of 1
 
 # ---- max_pool2d_forward
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):

@@ -1,5 +1,6 @@
 """Max-pool gradient sent to every pixel equal to the window's maximum, not to the first one only."""
 # lose: test_max_pool2d_backward
+# names: the gradient to every tied maximum
 
 # ---- max_pool2d_forward
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):

@@ -1,5 +1,6 @@
 """Ties go to the LAST maximum of the window (>= while scanning): the values are right, the gradient is not."""
 # lose: test_max_pool2d_backward
+# names: the gradient to the last tied maximum
 
 # ---- max_pool2d_forward
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):

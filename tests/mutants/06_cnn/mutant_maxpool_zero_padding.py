@@ -1,5 +1,6 @@
 """Max pool padded with zeros instead of -inf: a window of negative values at the border returns 0."""
 # lose: test_max_pool2d_forward test_max_pool2d_backward
+# names: zero padding instead of -inf
 
 # ---- max_pool2d_forward
 def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):

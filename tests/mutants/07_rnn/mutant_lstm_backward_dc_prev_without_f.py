@@ -1,5 +1,6 @@
 """The previous cell state gets dc instead of dc * f (the forget gate left out of the carry)."""
 # lose: test_lstm_cell_backward
+# names: dc_prev without f
 
 # ---- lstm_cell_backward
 def lstm_cell_backward(dh_next, dc_next, cache):

@@ -1,5 +1,6 @@
 """LSTM backward with dc = dc_next only: the gradient reaching c_next through h_next = o tanh(c_next) is lost."""
 # lose: test_lstm_cell_backward
+# names: no path from dh to dc
 
 # ---- lstm_cell_backward
 def lstm_cell_backward(dh_next, dc_next, cache):

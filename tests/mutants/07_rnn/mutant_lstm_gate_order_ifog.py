@@ -1,5 +1,6 @@
 """LSTM gates split in the order i, f, o, g (a common order in papers and other libraries), not PyTorch's i, f, g, o."""
 # lose: test_lstm_cell_forward test_lstm_cell_backward
+# names: gates in the order i, f, o, g
 
 # ---- lstm_cell_forward
 def lstm_cell_forward(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

@@ -1,5 +1,6 @@
 """h_next = o * c_next: the tanh on the cell state forgotten."""
 # lose: test_lstm_cell_forward test_lstm_cell_backward
+# names: h without the tanh
 
 # ---- lstm_cell_forward
 def lstm_cell_forward(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

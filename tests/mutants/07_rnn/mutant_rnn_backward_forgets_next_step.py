@@ -1,5 +1,6 @@
 """Backprop through time without the gradient from the next time step: each step sees only dout[:, t]."""
 # lose: test_rnn_backward
+# names: the next step's gradient forgotten
 
 # ---- rnn_backward
 def rnn_backward(dout, dh_n, cache):

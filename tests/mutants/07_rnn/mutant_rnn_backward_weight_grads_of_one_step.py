@@ -1,5 +1,6 @@
 """Weight gradients overwritten at every step instead of summed: only the first step's are returned."""
 # lose: test_rnn_backward
+# names: the weight gradients of one step
 
 # ---- rnn_backward
 def rnn_backward(dout, dh_n, cache):

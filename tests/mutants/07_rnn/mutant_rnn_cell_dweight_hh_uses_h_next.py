@@ -1,5 +1,6 @@
 """dweight_hh computed with the state the cell produced (h_next) instead of the one it received (h)."""
 # lose: test_rnn_cell_backward test_rnn_backward
+# names: dweight_hh from h_next
 
 # ---- rnn_cell_backward
 def rnn_cell_backward(dh_next, cache):

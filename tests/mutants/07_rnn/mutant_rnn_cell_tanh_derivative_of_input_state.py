@@ -1,5 +1,6 @@
 """tanh' taken at the input state, 1 - h^2, instead of at the output, 1 - h_next^2."""
 # lose: test_rnn_cell_backward test_rnn_backward
+# names: tanh' of the input state
 
 # ---- rnn_cell_backward
 def rnn_cell_backward(dh_next, cache):

@@ -1,5 +1,6 @@
 """Every step starts again from h0: the state is never carried from one step to the next."""
 # lose: test_rnn_forward test_rnn_backward
+# names: the state not carried
 
 # ---- rnn_forward
 def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

@@ -1,5 +1,6 @@
 """out stacked time-major, (T, N, H), as nn.RNN without batch_first (the backward, given its own cache, is right)."""
 # lose: test_rnn_forward
+# names: time-major output
 
 # ---- rnn_forward
 def rnn_forward(x, h0, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
