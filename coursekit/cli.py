@@ -4,6 +4,8 @@
     coursekit collect [ASSIGNMENT ...] [--zip]          submissions into assignments/submitted/
     coursekit autograde ASSIGNMENT [--student ID ...]   grade them (coursekit/grading/), report in assignments/reports/
     coursekit feedback ASSIGNMENT [--release]           feedback HTML (hidden tests and tracebacks removed)
+    coursekit report ASSIGNMENT                         the class report: pass rates, named mistakes ranked,
+                                                        progress across assignments (HTML and CSV)
     coursekit export [--format F] [-o FILE]             every grade as CSV: nbgrader's (csv), or for
                                                         import into Canvas (canvas) or Moodle (moodle)
     coursekit doctor [--lab-root PATH]                  versions, nbgrader extensions, course folder,
@@ -158,6 +160,15 @@ def cmd_feedback(course: Course, args) -> int:
         course.ensure_exchange()
         _nbgrader(course, "release_feedback", args.assignment, *extra)
         print("  and released to the exchange")
+    return 0
+
+
+def cmd_report(course: Course, args) -> int:
+    from .grading.classreport import write
+
+    html_path, csv_path = write(course, args.assignment)  # CourseError when not autograded yet
+    print(f"class report of {args.assignment}: {html_path}")
+    print(f"  and per grade cell as CSV: {csv_path}")
     return 0
 
 
@@ -499,6 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--student", metavar="ID", help="only this student")
     f.add_argument("--release", action="store_true", help="also release it to the exchange")
 
+    rp = sub.add_parser("report", help="the class report of an autograded assignment (HTML with plots, and CSV)")
+    rp.add_argument("assignment")
+
     e = sub.add_parser("export", help="every grade as CSV: nbgrader's, or for import into Canvas or Moodle")
     e.add_argument("--format", choices=("csv", *FORMATS), default="csv",
                    help="csv: nbgrader export's CSV (default); canvas: Canvas's gradebook import (Student, ID, "
@@ -536,7 +550,7 @@ def _reach_database() -> None:
 
 
 COMMANDS = {"release": cmd_release, "collect": cmd_collect, "autograde": cmd_autograde,
-            "feedback": cmd_feedback, "export": cmd_export, "hub": cmd_hub, "serve": cmd_serve}
+            "feedback": cmd_feedback, "report": cmd_report, "export": cmd_export, "hub": cmd_hub, "serve": cmd_serve}
 
 
 def main(argv=None) -> int:

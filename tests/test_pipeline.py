@@ -340,6 +340,39 @@ def test_integrity_report_lists_exactly_the_declared_tricks(pipeline, assignment
 
 
 @pytest.mark.parametrize("assignment", _per_assignment())
+def test_class_report_agrees_with_the_report(pipeline, assignment):
+    """The autograde run also wrote the class report (reports/<assignment>.class.html and .csv), and
+    its per-cell counts are the report's: passes of the graded students, every lost cell a named
+    mistake or an unnamed failure, failed submissions counted apart."""
+    p = pipeline(assignment)
+    reports = p.course / "reports"
+    page, table = reports / f"{assignment}.class.html", reports / f"{assignment}.class.csv"
+    assert "warning: the class report was not written" not in p.autograde_out, p.autograde_out
+    assert page.is_file() and table.is_file() and f"class report: {page}" in p.autograde_out
+    assert f"<h1>Class report: {assignment}</h1>" in page.read_text()
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    graded = [r for r in p.report.values() if r["status"] == "graded"]
+    grade_ids = {g for r in p.report.values() for g in r["cells"]}
+    assert {r["grade_id"] for r in rows} == grade_ids and {r["assignment"] for r in rows} == {assignment}
+    for gid in grade_ids:
+        mine = {r["row"] + ":" + r["mistake"]: r for r in rows if r["grade_id"] == gid and r["row"] != "score"}
+        scored = [r["cells"][gid] for r in graded if gid in r["cells"]]
+        passed = sum(c["score"] >= c["max_score"] for c in scored)
+        assert (int(mine["passed:"]["students"]), int(mine["passed:"]["of"])) == (passed, len(scored)), gid
+        named: dict = {}
+        for c in scored:
+            if c["score"] < c["max_score"]:
+                named[c.get("mistake") or ""] = named.get(c.get("mistake") or "", 0) + 1
+        assert int(mine["unnamed failure:"]["students"]) == named.pop("", 0), gid
+        assert {k.split(":", 1)[1]: int(r["students"]) for k, r in mine.items() if r["row"] == "mistake"} == named
+        assert int(mine["not graded:"]["students"]) == len(p.report) - len(graded) > 0  # the failed students
+    # the mistakes the mutants embody are named, each with an example diagnosis
+    ranked = {r["mistake"] for r in rows if r["row"] == "mistake" and r["example"]}
+    assert {a.names for g in p.groups.values() for a in g if a.names} <= ranked
+
+
+@pytest.mark.parametrize("assignment", _per_assignment())
 def test_rerun_is_idempotent(pipeline, assignment):
     """A second run grades nobody again (failures recorded for the same submission included) and
     reports the same scores; a resubmission is graded again."""

@@ -495,6 +495,9 @@ def _autograde(course, assignment, opts: Options, students, say) -> list:
                 result = grade_pending(course, assignment, pending, opts, deadline=deadline, log_path=log_path,
                                        say=say)
     by_student = {o.student: o for o in write_report(course, assignment, result.faults)}
+    from .classreport import write_after_autograde
+
+    write_after_autograde(course, assignment, say)  # reports/<assignment>.class.html and .csv; never raises
     outcomes = [by_student[s] for s in wanted]
     for o in outcomes:
         o.graded_now = o.student in result.graded or o.student in result.failed
