@@ -1,6 +1,7 @@
 """Data sets that need no network.
 
 - `digits()`: scikit-learn's bundled 8x8 handwritten digits (1,797 real images), split train/test.
+- `split()`: one random split of (X, y) into parts of given sizes (training / validation / test).
 - `load_mnist_idx()` / `write_idx()`: MNIST-style IDX files a user already has on disk.
 - Toy 2-D sets generated in code: `linear`, `blobs`, `moons`, `xor`, `spirals`. Each returns
   X (n, 2) float64 and y (n,) int64, and the same seed always gives the same points.
@@ -20,7 +21,7 @@ import numpy as np
 from .reference._validate import generator, integer
 
 __all__ = ["STDLIB_MODULES", "TOY_SETS", "blobs", "char_vocab", "decode", "digits", "encode", "linear",
-           "load_mnist_idx", "moons", "spirals", "stdlib_text", "toy", "write_idx", "xor"]
+           "load_mnist_idx", "moons", "spirals", "split", "stdlib_text", "toy", "write_idx", "xor"]
 
 
 # ---------------------------------------------------------------- argument checks
@@ -63,6 +64,45 @@ def digits(test_size=0.25, seed=0):
     y = d.target.astype(np.int64)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
     return X_tr, X_te, y_tr, y_te
+
+
+def split(X, y, sizes, seed=0, stratify=True):
+    """Split (X, y) once, at random, into disjoint parts of `sizes` examples: e.g. training /
+    validation / test.
+
+    sizes: the number of examples in each part (ints >= 1), at most len(y) in all; examples left
+    over belong to no part. stratify: each part keeps the class proportions of `y` as closely as
+    its size allows. The same seed gives the same parts. Returns a list [(X_part, y_part), ...],
+    one pair per size, in the order of `sizes`:
+
+        (X_tr, y_tr), (X_val, y_val), (X_te, y_te) = split(X, y, (600, 200, 200), seed=0)
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (N,), got shape {y.shape}")
+    if X.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"X must hold one row per label: len(y) = {len(y)}, X has shape {X.shape}")
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) == 0:
+        raise TypeError(f"sizes must be a non-empty sequence of ints, got {sizes!r}")
+    sizes = [integer("sizes", k, 1) for k in sizes]
+    if sum(sizes) > len(y):
+        raise ValueError(f"sizes add up to {sum(sizes)}, more than the {len(y)} examples")
+    seed = integer("seed", seed, 0)
+    from sklearn.model_selection import train_test_split
+
+    state = np.random.RandomState(seed)  # one stream for the whole split: the same seed, the same parts
+    rest, parts = np.arange(len(y)), []
+    for k in sizes:
+        if k == len(rest):
+            part, rest = rest[state.permutation(k)], rest[:0]
+        else:
+            try:
+                part, rest = train_test_split(rest, train_size=k, random_state=state,
+                                              stratify=y[rest] if stratify else None)
+            except ValueError as err:  # e.g. a part smaller than the number of classes
+                raise ValueError(f"sizes {sizes}: cannot split with stratify=True: {err}") from None
+        parts.append((X[part], y[part]))
+    return parts
 
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),

@@ -238,3 +238,44 @@ def test_text_errors_are_clear():
         data.char_vocab("")
     with pytest.raises(ValueError, match="text"):
         data.char_vocab(["a", "b"])
+
+
+def test_split_parts_are_disjoint_stratified_and_repeatable():
+    X, y = data.moons(n=1240, noise=0.25, seed=0)
+    rows = np.arange(len(y))                       # split the row numbers alongside, to check disjointness
+    parts = data.split(np.c_[X, rows], y, (40, 200, 1000), seed=0)
+    assert [len(yp) for _, yp in parts] == [40, 200, 1000]
+    seen = np.concatenate([Xp[:, 2] for Xp, _ in parts]).astype(int)
+    assert len(np.unique(seen)) == len(seen) == 1240
+    for Xp, yp in parts:                           # each row keeps its own label; classes stay balanced
+        np.testing.assert_array_equal(yp, y[Xp[:, 2].astype(int)])
+        assert abs(np.mean(yp) - np.mean(y)) <= 1 / len(yp)
+    again = data.split(np.c_[X, rows], y, (40, 200, 1000), seed=0)
+    other = data.split(np.c_[X, rows], y, (40, 200, 1000), seed=1)
+    for (Xa, ya), (Xb, yb) in zip(parts, again):
+        np.testing.assert_array_equal(Xa, Xb)
+        np.testing.assert_array_equal(ya, yb)
+    assert not np.array_equal(parts[0][0], other[0][0])
+
+
+def test_split_leaves_the_rest_out_and_works_without_stratify():
+    X_tr, _, y_tr, _ = data.digits()
+    (Xa, ya), (Xv, yv) = data.split(X_tr, y_tr, (150, 300), seed=0)
+    assert Xa.shape == (150, 64) and Xv.shape == (300, 64)
+    assert np.bincount(ya).tolist() == [15] * 10
+    (Xs, ys), = data.split(X_tr, y_tr, (len(y_tr),), seed=0, stratify=False)   # a permutation
+    assert sorted(ys.tolist()) == sorted(y_tr.tolist())
+
+
+@pytest.mark.parametrize("call, arg, exc", [
+    (lambda: data.split(np.zeros((5, 2)), np.zeros(5, int), (3, 3)), "sizes", ValueError),
+    (lambda: data.split(np.zeros((5, 2)), np.zeros(5, int), (0, 3)), "sizes", ValueError),
+    (lambda: data.split(np.zeros((5, 2)), np.zeros(5, int), (2.5,)), "sizes", TypeError),
+    (lambda: data.split(np.zeros((5, 2)), np.zeros(5, int), 3), "sizes", TypeError),
+    (lambda: data.split(np.zeros((5, 2)), np.zeros(4, int), (2,)), "X", ValueError),
+    (lambda: data.split(np.zeros((5, 2)), np.zeros(5, int), (2,), seed=-1), "seed", ValueError),
+    (lambda: data.split(*data.digits()[::2], (5, 100)), "sizes", ValueError),   # 5 < 10 classes
+])
+def test_split_bad_arguments_name_the_argument(call, arg, exc):
+    with pytest.raises(exc, match=arg):
+        call()
