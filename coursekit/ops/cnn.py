@@ -225,10 +225,14 @@ def _torch_avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=
     return F.avg_pool2d(x, kernel_size, stride, padding, count_include_pad=count_include_pad)
 
 
-def _pool(x, kernel_size, stride=None, padding=0, dilation=1, *, pad=-np.inf, tie="first", add=True,
-          unit_stride=False):
-    """max_pool2d with a known slip: padding value `pad`, ties to the "first", "last" or "all" maxima,
-    gradients added (`add`) or assigned, stride=None read as 1 (`unit_stride`). Returns (out, cache)."""
+_RIGHT_POOL = {"pad": -np.inf, "tie": "first", "add": True, "unit_stride": False}
+
+
+def _pool(x, kernel_size, stride=None, padding=0, dilation=1, *, slip=None):
+    """max_pool2d with a known slip (a dict over `_RIGHT_POOL`): padding value `pad`, ties to the "first",
+    "last" or "all" maxima, gradients added (`add`) or assigned, stride=None read as 1 (`unit_stride`).
+    Returns (out, cache)."""
+    pad, tie, add, unit_stride = {**_RIGHT_POOL, **(slip or {})}.values()
     k, p, d = _two(kernel_size), _two(padding), _two(dilation)
     s = _two(stride if stride is not None else 1 if unit_stride else kernel_size)
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=pad)
@@ -263,10 +267,13 @@ def _pool_back(dout, cache):
 
 def _pool_slip(name, explanation, backward_only=False, **slip):
     """A max-pool mistake made by `_pool(**slip)`: in the forward and the backward it feeds, or the backward only."""
+    over = {k: v for k, v in slip.items() if k not in _RIGHT_POOL}  # an argument read wrongly (dilation=1)
+    slip = {k: v for k, v in slip.items() if k in _RIGHT_POOL}
     if backward_only:
         return backward_mistake(name, explanation, lambda spec, case, dout, cache: _pool_back(
-            dout, _pool(*spec.args(case), **case.kwargs, **slip)[1]))
-    return mistake(name, explanation, forward=lambda *a, **kw: _pool(*a, **{**kw, **slip}), backward=_pool_back,
+            dout, _pool(*spec.args(case), **{**case.kwargs, **over}, slip=slip)[1]))
+    return mistake(name, explanation, forward=lambda *a, **kw: _pool(*a, **{**kw, **over}, slip=slip),
+                   backward=_pool_back,
                    carry=True)
 
 
