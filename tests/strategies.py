@@ -323,6 +323,49 @@ def encoder_inputs(draw, spec):
                 {"num_heads": heads})
 
 
+# log-variances where torch's Normal(mu, exp(logvar / 2)) keeps a scale > 0 whose square neither
+# under- nor overflows, with exact zeros (sigma = 1) drawn often
+logvars = st.one_of(st.just(0.0), st.floats(-60, 60, allow_nan=False, width=64))
+
+
+@st.composite
+def reparameterize_inputs(draw, spec):
+    """mu, logvar, eps of one shape; eps standard-normal-sized, with exact zeros (z = mu)."""
+    shape = draw(shapes())
+    eps = st.one_of(st.just(0.0), st.floats(-4, 4, width=64))
+    return Case("hypothesis", {"mu": draw(arrays(shape)),
+                               "logvar": draw(hnp.arrays(np.float64, shape, elements=logvars)),
+                               "eps": draw(hnp.arrays(np.float64, shape, elements=eps))})
+
+
+@st.composite
+def gaussian_kl_inputs(draw, spec):
+    """mu, logvar (N, *) of one shape, any reduction."""
+    shape = draw(shapes())
+    return Case("hypothesis", {"mu": draw(arrays(shape)),
+                               "logvar": draw(hnp.arrays(np.float64, shape, elements=logvars))},
+                {"reduction": draw(REDUCTIONS)})
+
+
+@st.composite
+def bernoulli_recon_inputs(draw, spec):
+    """logits (N, *) and targets in [0, 1] (0 and 1 drawn often), any reduction."""
+    shape = draw(shapes())
+    unit = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0, width=64))
+    return Case("hypothesis", {"logits": draw(arrays(shape)),
+                               "target": draw(hnp.arrays(np.float64, shape, elements=unit))},
+                {"reduction": draw(REDUCTIONS)})
+
+
+@st.composite
+def gan_inputs(draw, spec):
+    """The discriminator's logits on real and fake batches of their own shapes (the generator's: fakes only)."""
+    fake = draw(arrays(shapes()))
+    if spec.name == "gan_generator_loss":
+        return Case("hypothesis", {"fake_logits": fake}, {"non_saturating": draw(st.booleans())})
+    return Case("hypothesis", {"real_logits": draw(arrays(shapes())), "fake_logits": fake})
+
+
 INPUTS = {
     "linear": linear_inputs,
     "scaled_dot_product_attention": sdpa_inputs,
@@ -344,6 +387,11 @@ INPUTS = {
     "nll_loss": class_loss_inputs,
     "l1_penalty": penalty_inputs,
     "l2_penalty": penalty_inputs,
+    "reparameterize": reparameterize_inputs,
+    "gaussian_kl": gaussian_kl_inputs,
+    "bernoulli_recon": bernoulli_recon_inputs,
+    "gan_discriminator_loss": gan_inputs,
+    "gan_generator_loss": gan_inputs,
 }
 
 

@@ -16,7 +16,8 @@ builder (reuse `unary_cases`/`rowwise_cases` or write one with the edge cases th
 a benchmark size, hints. A new chapter gets a new module, imported below in chapter order. An
 update rule is a `register_step(StepSpec(...))` in `optim.py`.
 """
-from . import neurons, activations, losses, backprop, optim, cnn, rnn, attention  # noqa: F401, I001  (chapter order)
+from . import neurons, activations, losses, backprop, optim, cnn, rnn  # noqa: F401, I001  (chapter order)
+from . import attention, generative  # noqa: F401, I001  (chapter order, continued)
 from .spec import (
     REGISTRY,
     STEPS,
