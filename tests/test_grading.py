@@ -12,7 +12,19 @@ import pytest
 
 from coursekit import ops
 from coursekit.grading import check, regrade, train_check
-from coursekit.reference import _validate, activations, attention, cnn, init, losses, neurons, optim, rnn, train
+from coursekit.reference import (
+    _validate,
+    activations,
+    attention,
+    cnn,
+    generative,
+    init,
+    losses,
+    neurons,
+    optim,
+    rnn,
+    train,
+)
 
 
 def _student_copies(*modules) -> dict:
@@ -52,7 +64,7 @@ def two_layer_mlp_backward(dloss, cache):
             "dw2": dlogits.T @ h, "db2": dlogits.sum(0)}
 
 
-STUDENT = {**_student_copies(activations, neurons, losses, optim, init, train, cnn, rnn, attention),
+STUDENT = {**_student_copies(activations, neurons, losses, optim, init, train, cnn, rnn, attention, generative),
            "two_layer_mlp_forward": two_layer_mlp_forward, "two_layer_mlp_backward": two_layer_mlp_backward}
 
 
