@@ -389,7 +389,8 @@ _LN_MISTAKES = (
             "(x - mean)^2 over the normalized dims (np.var's default, ddof=0), not by (m - 1).",
             carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, ddof=1)),
     mistake("eps outside the square root", "the denominator is sqrt(var + eps), not sqrt(var) + eps: add eps to "
-            "the variance, then take the root.", carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, eps_outside=True)),
+            "the variance, then take the root.", carry=True,
+            forward=lambda *a, **kw: _ln_slip(*a, **kw, eps_outside=True)),
     mistake("normalized_shape ignored", "layer norm reduces over ALL the trailing dims of normalized_shape "
             "(axis=(-2, -1) for a shape of two), not over the last axis alone.",
             carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, last_only=True)),

@@ -381,7 +381,8 @@ _BN_MISTAKES = (
             "(x - mean)^2 (np.var's default, ddof=0); the unbiased one (/ (m - 1)) only goes into running_var.",
             carry=True, forward=lambda *a, **kw: _bn_slip(*a, **kw, ddof=1)),
     mistake("eps outside the square root", "the denominator is sqrt(var + eps), not sqrt(var) + eps: add eps to "
-            "the variance, then take the root.", carry=True, forward=lambda *a, **kw: _bn_slip(*a, **kw, eps_outside=True)),
+            "the variance, then take the root.", carry=True,
+            forward=lambda *a, **kw: _bn_slip(*a, **kw, eps_outside=True)),
     mistake("the statistics over the batch axis only", "batch norm keeps one mean and one variance per CHANNEL: "
             "reduce over every axis but 1 (N, and H, W for images), axis=(0, 2, 3), not over axis 0 alone.",
             forward=lambda *a, **kw: _bn_slip(*a, **kw, axes=lambda nd: (0,))),
