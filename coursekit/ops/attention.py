@@ -5,7 +5,7 @@ import numpy as np
 
 from ..reference import attention
 from ..reference.neurons import linear_forward
-from .spec import Case, OpSpec, mistake, register
+from .spec import Case, OpSpec, backward_mistake, mistake, register
 
 
 def _torch_sdpa(query, key, value, attn_mask=None, is_causal=False, scale=None):
@@ -354,10 +354,66 @@ def _layer_norm_cases(rng, hidden):
             c("normalized_shape as int", (2, 6), ns=6)]
 
 
+def _ln_slip(x, weight=None, bias=None, normalized_shape=None, eps=1e-5, *, ddof=0, eps_outside=False,
+             last_only=False, batch_axis=False):
+    """A layer_norm forward with one slip: the variance with `ddof`, eps added to the standard deviation
+    (`eps_outside`), statistics over the last axis alone (`last_only`: normalized_shape ignored) or over
+    the batch axis 0 (`batch_axis`, batch norm's). Returns out and a cache of the reference's form."""
+    k = 1 if normalized_shape is None or np.isscalar(normalized_shape) else len(normalized_shape)
+    axes = (0,) if batch_axis else (-1,) if last_only else tuple(range(x.ndim - k, x.ndim))
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, ddof=ddof, keepdims=True)
+    xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+    out = xhat if weight is None else xhat * weight
+    inv_std = 1.0 / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+    cache = (xhat, inv_std, weight, bias is not None, tuple(a % x.ndim for a in axes))
+    return (out if bias is None else out + bias), cache
+
+
+def _ln_backward(dx_of=None, reduce=np.sum):
+    """A layer_norm backward (reference cache) with dx = `dx_of(g, xhat, inv_std, axes)` (None: the right
+    one) and dweight, dbias reduced over the leading (batch) axes with `reduce`."""
+
+    def grads(spec, case, dout, cache):
+        xhat, inv_std, weight, has_bias, axes = cache
+        g = dout if weight is None else dout * weight
+        dx = spec.backward(dout, cache)[0] if dx_of is None else dx_of(g, xhat, inv_std, axes)
+        lead = tuple(range(xhat.ndim - len(axes)))
+        return (dx, None if weight is None else reduce(dout * xhat, axis=lead),
+                reduce(dout, axis=lead) if has_bias else None)
+
+    return grads
+
+
+_LN_MISTAKES = (
+    mistake("the unbiased variance", "layer norm divides by sqrt of the BIASED variance, the mean of "
+            "(x - mean)^2 over the normalized dims (np.var's default, ddof=0), not by (m - 1).",
+            carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, ddof=1)),
+    mistake("eps outside the square root", "the denominator is sqrt(var + eps), not sqrt(var) + eps: add eps to "
+            "the variance, then take the root.", carry=True,
+            forward=lambda *a, **kw: _ln_slip(*a, **kw, eps_outside=True)),
+    mistake("normalized_shape ignored", "layer norm reduces over ALL the trailing dims of normalized_shape "
+            "(axis=(-2, -1) for a shape of two), not over the last axis alone.",
+            carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, last_only=True)),
+    mistake("the statistics over the batch axis", "layer norm normalises each sample over its own features "
+            "(the last dims), not each feature over the batch (axis 0): that is batch norm.",
+            forward=lambda *a, **kw: _ln_slip(*a, **kw, batch_axis=True)),
+    backward_mistake("the backward without the mean terms", "the mean and variance depend on x too, so dx = "
+                     "inv_std / m * (m g - sum(g) - xhat * sum(g * xhat)), sums over the normalized dims; "
+                     "g * inv_std alone treats them as constants.",
+                     _ln_backward(lambda g, xhat, inv_std, axes: g * inv_std)),
+    backward_mistake("dweight and dbias as means", "weight and bias are shared by every sample and position, so "
+                     "their gradients SUM dout * xhat and dout over the leading (batch) dims: do not average.",
+                     _ln_backward(reduce=np.mean)),
+    backward_mistake("the variance's term left out", "the variance depends on x too: dx = inv_std / m * (m g - "
+                     "sum(g) - xhat * sum(g * xhat)); the last term (xhat times the sum of g * xhat) is missing.",
+                     _ln_backward(lambda g, xhat, inv_std, axes: inv_std * (g - g.mean(axis=axes, keepdims=True)))),
+)
+
+
 register(OpSpec(
     name="layer_norm", chapter="08_attention", forward=attention.layer_norm_forward,
     backward=attention.layer_norm_backward, torch=_torch_layer_norm, inputs=("x", "weight", "bias"),
-    cases=_layer_norm_cases,
+    cases=_layer_norm_cases, mistakes=_LN_MISTAKES,
     bench=lambda rng: Case("bench (8, 128, 256)", {
         "x": rng.standard_normal((8, 128, 256)), "weight": rng.standard_normal(256), "bias": rng.standard_normal(256)}),
     hints={"forward": "Per sample: mean and BIASED variance over the normalized (last) dims; "

@@ -345,6 +345,70 @@ def _bn_cases(rng, hidden):
     ]
 
 
+def _bn_slip(x, weight=None, bias=None, running_mean=None, running_var=None, training=True, momentum=0.1,
+             eps=1e-5, *, ddof=0, eps_outside=False, axes=None, batch_stats_in_eval=False):
+    """A batch_norm forward with one slip: the variance with `ddof`, eps added to the standard
+    deviation (`eps_outside`), statistics over other `axes` (a function of x.ndim), or the batch's
+    statistics in eval (`batch_stats_in_eval`). Returns out and a cache of the reference's form (its
+    backward then gives the gradients of a student whose backward is right but gets this forward's cache)."""
+    c = x.shape[1]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    over = (0,) + tuple(range(2, x.ndim)) if axes is None else axes(x.ndim)
+    if training or batch_stats_in_eval:
+        mean, var = x.mean(axis=over, keepdims=True), x.var(axis=over, ddof=ddof, keepdims=True)
+    else:
+        mean, var = running_mean.reshape(bshape), running_var.reshape(bshape)
+    xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+    out = xhat if weight is None else xhat * weight.reshape(bshape)
+    inv_std = None if axes else (1.0 / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))).ravel()
+    cache = {"xhat": xhat, "inv_std": inv_std, "weight": weight, "has_bias": bias is not None,
+             "training": bool(training or batch_stats_in_eval), "axes": (0,) + tuple(range(2, x.ndim)),
+             "bshape": bshape}
+    return (out if bias is None else out + bias.reshape(bshape)), cache
+
+
+def _bn_backward(dx_of=None, reduce=np.sum):
+    """A batch_norm backward (reference cache) with dx = `dx_of(g, xhat, inv_std, axes)` in training (None:
+    the right one) and dweight, dbias reduced over the batch axes with `reduce`."""
+
+    def grads(spec, case, dout, cache):
+        xhat, inv_std, w, axes = cache["xhat"], cache["inv_std"].reshape(cache["bshape"]), cache["weight"], \
+            cache["axes"]
+        g = dout if w is None else dout * w.reshape(cache["bshape"])
+        dx = spec.backward(dout, cache)[0] if dx_of is None or not cache["training"] else dx_of(g, xhat, inv_std,
+                                                                                                 axes)
+        return (dx, None if w is None else reduce(dout * xhat, axis=axes),
+                reduce(dout, axis=axes) if cache["has_bias"] else None)
+
+    return grads
+
+
+_BN_MISTAKES = (
+    mistake("the unbiased variance", "batch norm normalises with the BIASED variance of the batch, the mean of "
+            "(x - mean)^2 (np.var's default, ddof=0); the unbiased one (/ (m - 1)) only goes into running_var.",
+            carry=True, forward=lambda *a, **kw: _bn_slip(*a, **kw, ddof=1)),
+    mistake("eps outside the square root", "the denominator is sqrt(var + eps), not sqrt(var) + eps: add eps to "
+            "the variance, then take the root.", carry=True,
+            forward=lambda *a, **kw: _bn_slip(*a, **kw, eps_outside=True)),
+    mistake("the statistics over the batch axis only", "batch norm keeps one mean and one variance per CHANNEL: "
+            "reduce over every axis but 1 (N, and H, W for images), axis=(0, 2, 3), not over axis 0 alone.",
+            forward=lambda *a, **kw: _bn_slip(*a, **kw, axes=lambda nd: (0,))),
+    mistake("the batch statistics in eval mode", "with training=False normalise with running_mean and "
+            "running_var, not with the batch's own mean and variance (that is what makes eval deterministic).",
+            carry=True, forward=lambda *a, **kw: _bn_slip(*a, **kw, batch_stats_in_eval=True)),
+    backward_mistake("the backward without the mean terms", "in training the batch mean and variance depend "
+                     "on x too, so dx = inv_std / m * (m g - sum(g) - xhat * sum(g * xhat)), sums per channel; "
+                     "g * inv_std alone treats them as constants.",
+                     _bn_backward(lambda g, xhat, inv_std, axes: g * inv_std)),
+    backward_mistake("dweight and dbias as means", "weight and bias are shared by every value of a channel, so "
+                     "their gradients SUM dout * xhat and dout over the batch axes (N, H, W): do not average.",
+                     _bn_backward(reduce=np.mean)),
+    backward_mistake("the variance's term left out", "the variance depends on x too: dx = inv_std / m * (m g - "
+                     "sum(g) - xhat * sum(g * xhat)); the last term (xhat times the sum of g * xhat) is missing.",
+                     _bn_backward(lambda g, xhat, inv_std, axes: inv_std * (g - g.mean(axis=axes, keepdims=True)))),
+)
+
+
 def _torch_batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, training=True, momentum=0.1,
                       eps=1e-5):
     import torch.nn.functional as F
@@ -355,7 +419,7 @@ def _torch_batch_norm(x, weight=None, bias=None, running_mean=None, running_var=
 register(OpSpec(
     name="batch_norm", chapter="06_cnn", forward=cnn.batch_norm_forward, backward=cnn.batch_norm_backward,
     torch=_torch_batch_norm, inputs=("x", "weight", "bias", "running_mean", "running_var"),
-    differentiable=("x", "weight", "bias"), cases=_bn_cases,
+    differentiable=("x", "weight", "bias"), cases=_bn_cases, mistakes=_BN_MISTAKES,
     bench=lambda rng: Case("bench (64, 32, 32, 32), training", {
         "x": rng.standard_normal((64, 32, 32, 32)), "weight": rng.standard_normal(32), "bias": rng.standard_normal(32),
         "running_mean": np.zeros(32), "running_var": np.ones(32)}),

@@ -117,3 +117,50 @@ def max_pool2d_backward(dout, cache):
                     dxp[n, c, r, col] += dout[n, c, i, j]
     return dxp[:, :, ph:ph + h, pw:pw + w]
     ### END SOLUTION
+
+
+def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
+                       momentum=0.1, eps=1e-5):
+    """Batch normalisation like torch.nn.functional.batch_norm, per channel (axis 1).
+
+    x: (N, C), (N, C, L) or (N, C, H, W); weight, bias, running_mean, running_var: (C,) or None.
+    training=True: normalise with the batch's mean and biased variance per channel;
+    training=False: with running_mean and running_var.
+    Returns (out, cache): out has the shape of x, cache whatever batch_norm_backward needs.
+    """
+    ### BEGIN SOLUTION
+    axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # a (C,) vector that broadcasts against x
+    if training:
+        mean, var = x.mean(axis=axes), x.var(axis=axes)  # the biased variance (ddof=0)
+    else:
+        mean, var = running_mean, running_var
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+    out = xhat if weight is None else xhat * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    cache = (xhat, inv_std.reshape(shape), weight, bias is not None, training, axes, shape)
+    return out, cache
+    ### END SOLUTION
+
+
+def batch_norm_backward(dout, cache):
+    """Gradients of batch_norm_forward.
+
+    dout: the shape of x; cache: what your batch_norm_forward returned.
+    Returns (dx, dweight, dbias): dweight, dbias (C,), or None where the forward's weight, bias was None.
+    """
+    ### BEGIN SOLUTION
+    xhat, inv_std, weight, has_bias, training, axes, shape = cache
+    g = dout if weight is None else dout * weight.reshape(shape)  # the gradient of xhat
+    if training:  # the batch's mean and variance depend on x as well
+        m = xhat.size // xhat.shape[1]  # values per channel
+        dx = inv_std / m * (m * g - g.sum(axis=axes, keepdims=True)
+                            - xhat * (g * xhat).sum(axis=axes, keepdims=True))
+    else:  # running statistics are constants
+        dx = g * inv_std
+    dweight = None if weight is None else (dout * xhat).sum(axis=axes)
+    dbias = dout.sum(axis=axes) if has_bias else None
+    return dx, dweight, dbias
+    ### END SOLUTION

@@ -91,3 +91,43 @@ def multi_head_attention_forward(query, key, value, in_proj_weight, in_proj_bias
     weights = p.mean(axis=1) if average_attn_weights else p
     return (out, weights), (heads, p)
     ### END SOLUTION
+
+
+def layer_norm_forward(x, weight=None, bias=None, normalized_shape=None, eps=1e-5):
+    """Layer normalisation like torch.nn.functional.layer_norm over the last dimensions.
+
+    x: (..., *normalized_shape); normalized_shape: an int, a tuple, or None (the last axis);
+    weight, bias: normalized_shape, or None. Returns (out, cache): out has the shape of x.
+    """
+    ### BEGIN SOLUTION
+    if normalized_shape is None:
+        k = 1
+    else:
+        k = 1 if np.isscalar(normalized_shape) else len(normalized_shape)
+    axes = tuple(range(x.ndim - k, x.ndim))  # the last k axes
+    mean = x.mean(axis=axes, keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)  # the biased variance
+    xhat = (x - mean) * inv_std
+    out = xhat if weight is None else xhat * weight
+    if bias is not None:
+        out = out + bias
+    return out, (xhat, inv_std, weight, bias is not None, axes)
+    ### END SOLUTION
+
+
+def layer_norm_backward(dout, cache):
+    """Gradients of layer_norm_forward.
+
+    dout: the shape of x; cache: what your layer_norm_forward returned.
+    Returns (dx, dweight, dbias): dweight, dbias normalized_shape, or None where the forward's was None.
+    """
+    ### BEGIN SOLUTION
+    xhat, inv_std, weight, has_bias, axes = cache
+    g = dout if weight is None else dout * weight  # the gradient of xhat
+    m = int(np.prod([xhat.shape[a] for a in axes]))  # values per sample
+    dx = inv_std / m * (m * g - g.sum(axis=axes, keepdims=True) - xhat * (g * xhat).sum(axis=axes, keepdims=True))
+    lead = tuple(range(xhat.ndim - len(axes)))  # the batch (and token) axes
+    dweight = None if weight is None else (dout * xhat).sum(axis=lead)
+    dbias = dout.sum(axis=lead) if has_bias else None
+    return dx, dweight, dbias
+    ### END SOLUTION
