@@ -354,19 +354,22 @@ def _layer_norm_cases(rng, hidden):
             c("normalized_shape as int", (2, 6), ns=6)]
 
 
-def _ln_slip(x, weight=None, bias=None, normalized_shape=None, eps=1e-5, *, ddof=0, eps_outside=False,
-             last_only=False, batch_axis=False):
+def _ln_slip(ddof=0, eps_outside=False, last_only=False, batch_axis=False):
     """A layer_norm forward with one slip: the variance with `ddof`, eps added to the standard deviation
     (`eps_outside`), statistics over the last axis alone (`last_only`: normalized_shape ignored) or over
-    the batch axis 0 (`batch_axis`, batch norm's). Returns out and a cache of the reference's form."""
-    k = 1 if normalized_shape is None or np.isscalar(normalized_shape) else len(normalized_shape)
-    axes = (0,) if batch_axis else (-1,) if last_only else tuple(range(x.ndim - k, x.ndim))
-    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, ddof=ddof, keepdims=True)
-    xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
-    out = xhat if weight is None else xhat * weight
-    inv_std = 1.0 / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
-    cache = (xhat, inv_std, weight, bias is not None, tuple(a % x.ndim for a in axes))
-    return (out if bias is None else out + bias), cache
+    the batch axis 0 (`batch_axis`, batch norm's). It returns out and a cache of the reference's form."""
+
+    def forward(x, weight=None, bias=None, normalized_shape=None, eps=1e-5):
+        k = 1 if normalized_shape is None or np.isscalar(normalized_shape) else len(normalized_shape)
+        axes = (0,) if batch_axis else (-1,) if last_only else tuple(range(x.ndim - k, x.ndim))
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, ddof=ddof, keepdims=True)
+        xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+        out = xhat if weight is None else xhat * weight
+        inv_std = 1.0 / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+        cache = (xhat, inv_std, weight, bias is not None, tuple(a % x.ndim for a in axes))
+        return (out if bias is None else out + bias), cache
+
+    return forward
 
 
 def _ln_backward(dx_of=None, reduce=np.sum):
@@ -387,16 +390,16 @@ def _ln_backward(dx_of=None, reduce=np.sum):
 _LN_MISTAKES = (
     mistake("the unbiased variance", "layer norm divides by sqrt of the BIASED variance, the mean of "
             "(x - mean)^2 over the normalized dims (np.var's default, ddof=0), not by (m - 1).",
-            carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, ddof=1)),
+            carry=True, forward=_ln_slip(ddof=1)),
     mistake("eps outside the square root", "the denominator is sqrt(var + eps), not sqrt(var) + eps: add eps to "
             "the variance, then take the root.", carry=True,
-            forward=lambda *a, **kw: _ln_slip(*a, **kw, eps_outside=True)),
+            forward=_ln_slip(eps_outside=True)),
     mistake("normalized_shape ignored", "layer norm reduces over ALL the trailing dims of normalized_shape "
             "(axis=(-2, -1) for a shape of two), not over the last axis alone.",
-            carry=True, forward=lambda *a, **kw: _ln_slip(*a, **kw, last_only=True)),
+            carry=True, forward=_ln_slip(last_only=True)),
     mistake("the statistics over the batch axis", "layer norm normalises each sample over its own features "
             "(the last dims), not each feature over the batch (axis 0): that is batch norm.",
-            forward=lambda *a, **kw: _ln_slip(*a, **kw, batch_axis=True)),
+            forward=_ln_slip(batch_axis=True)),
     backward_mistake("the backward without the mean terms", "the mean and variance depend on x too, so dx = "
                      "inv_std / m * (m g - sum(g) - xhat * sum(g * xhat)), sums over the normalized dims; "
                      "g * inv_std alone treats them as constants.",

@@ -345,26 +345,30 @@ def _bn_cases(rng, hidden):
     ]
 
 
-def _bn_slip(x, weight=None, bias=None, running_mean=None, running_var=None, training=True, momentum=0.1,
-             eps=1e-5, *, ddof=0, eps_outside=False, axes=None, batch_stats_in_eval=False):
+def _bn_slip(ddof=0, eps_outside=False, axes=None, batch_stats_in_eval=False):
     """A batch_norm forward with one slip: the variance with `ddof`, eps added to the standard
     deviation (`eps_outside`), statistics over other `axes` (a function of x.ndim), or the batch's
-    statistics in eval (`batch_stats_in_eval`). Returns out and a cache of the reference's form (its
+    statistics in eval (`batch_stats_in_eval`). It returns out and a cache of the reference's form (its
     backward then gives the gradients of a student whose backward is right but gets this forward's cache)."""
-    c = x.shape[1]
-    bshape = (1, c) + (1,) * (x.ndim - 2)
-    over = (0,) + tuple(range(2, x.ndim)) if axes is None else axes(x.ndim)
-    if training or batch_stats_in_eval:
-        mean, var = x.mean(axis=over, keepdims=True), x.var(axis=over, ddof=ddof, keepdims=True)
-    else:
-        mean, var = running_mean.reshape(bshape), running_var.reshape(bshape)
-    xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
-    out = xhat if weight is None else xhat * weight.reshape(bshape)
-    inv_std = None if axes else (1.0 / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))).ravel()
-    cache = {"xhat": xhat, "inv_std": inv_std, "weight": weight, "has_bias": bias is not None,
-             "training": bool(training or batch_stats_in_eval), "axes": (0,) + tuple(range(2, x.ndim)),
-             "bshape": bshape}
-    return (out if bias is None else out + bias.reshape(bshape)), cache
+
+    def forward(x, weight=None, bias=None, running_mean=None, running_var=None, training=True, momentum=0.1,
+                eps=1e-5):
+        c = x.shape[1]
+        bshape = (1, c) + (1,) * (x.ndim - 2)
+        over = (0,) + tuple(range(2, x.ndim)) if axes is None else axes(x.ndim)
+        if training or batch_stats_in_eval:
+            mean, var = x.mean(axis=over, keepdims=True), x.var(axis=over, ddof=ddof, keepdims=True)
+        else:
+            mean, var = running_mean.reshape(bshape), running_var.reshape(bshape)
+        xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+        out = xhat if weight is None else xhat * weight.reshape(bshape)
+        inv_std = None if axes else (1.0 / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))).ravel()
+        cache = {"xhat": xhat, "inv_std": inv_std, "weight": weight, "has_bias": bias is not None,
+                 "training": bool(training or batch_stats_in_eval), "axes": (0,) + tuple(range(2, x.ndim)),
+                 "bshape": bshape}
+        return (out if bias is None else out + bias.reshape(bshape)), cache
+
+    return forward
 
 
 def _bn_backward(dx_of=None, reduce=np.sum):
@@ -386,16 +390,16 @@ def _bn_backward(dx_of=None, reduce=np.sum):
 _BN_MISTAKES = (
     mistake("the unbiased variance", "batch norm normalises with the BIASED variance of the batch, the mean of "
             "(x - mean)^2 (np.var's default, ddof=0); the unbiased one (/ (m - 1)) only goes into running_var.",
-            carry=True, forward=lambda *a, **kw: _bn_slip(*a, **kw, ddof=1)),
+            carry=True, forward=_bn_slip(ddof=1)),
     mistake("eps outside the square root", "the denominator is sqrt(var + eps), not sqrt(var) + eps: add eps to "
             "the variance, then take the root.", carry=True,
-            forward=lambda *a, **kw: _bn_slip(*a, **kw, eps_outside=True)),
+            forward=_bn_slip(eps_outside=True)),
     mistake("the statistics over the batch axis only", "batch norm keeps one mean and one variance per CHANNEL: "
             "reduce over every axis but 1 (N, and H, W for images), axis=(0, 2, 3), not over axis 0 alone.",
-            forward=lambda *a, **kw: _bn_slip(*a, **kw, axes=lambda nd: (0,))),
+            forward=_bn_slip(axes=lambda nd: (0,))),
     mistake("the batch statistics in eval mode", "with training=False normalise with running_mean and "
             "running_var, not with the batch's own mean and variance (that is what makes eval deterministic).",
-            carry=True, forward=lambda *a, **kw: _bn_slip(*a, **kw, batch_stats_in_eval=True)),
+            carry=True, forward=_bn_slip(batch_stats_in_eval=True)),
     backward_mistake("the backward without the mean terms", "in training the batch mean and variance depend "
                      "on x too, so dx = inv_std / m * (m g - sum(g) - xhat * sum(g * xhat)), sums per channel; "
                      "g * inv_std alone treats them as constants.",
