@@ -373,6 +373,33 @@ def test_class_report_agrees_with_the_report(pipeline, assignment):
     assert {a.names for g in p.groups.values() for a in g if a.names} <= ranked
 
 
+@pytest.mark.browser
+def test_the_class_report_of_a_real_run_in_chromium(pipeline, tmp_path):
+    """01_neurons' class report, as its autograde wrote it, in Chromium: every plot drawn, each cell's
+    ranked table in count order, nothing fetched and no console error."""
+    from browser import chromium_page
+
+    p = pipeline("01_neurons")
+    problems = []
+    with chromium_page(timeout_ms=60_000) as page:
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(r.url))
+        page.goto((p.course / "reports" / "01_neurons.class.html").as_uri())
+        page.wait_for_load_state("load")
+        sizes = page.eval_on_selector_all("img.plot", "els => els.map(e => [e.naturalWidth, e.clientHeight])")
+        assert len(sizes) >= 3 and all(w > 0 and h > 50 for w, h in sizes), sizes
+        tables = page.locator("#per-cell table.mistakes.ranked")
+        assert tables.count() >= 1
+        for i in range(tables.count()):
+            counts = [int(c) for c in tables.nth(i).locator("tr.mistake td.count").all_inner_texts()]
+            assert counts == sorted(counts, reverse=True) and counts, counts
+        text = page.locator("#per-cell").inner_text()
+        page.screenshot(path=str(tmp_path / "class-report-01.png"), full_page=True)
+    assert "the bias left out" in text and not problems, problems
+    assert not any(s in text for s in p.report if s.startswith(("mutant_", "valid_", "hostile_")))
+
+
 @pytest.mark.parametrize("assignment", _per_assignment())
 def test_rerun_is_idempotent(pipeline, assignment):
     """A second run grades nobody again (failures recorded for the same submission included) and
