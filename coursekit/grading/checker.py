@@ -17,6 +17,7 @@ import contextlib
 import io
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -269,6 +270,8 @@ def _hidden_failure(name, mode, exp, case, row, policy) -> str:
     n_hidden = sum(c.hidden for c in exp.cases)
     k = [c for c in exp.cases if c.hidden].index(case) + 1
     first = row.problem.splitlines()[0].split(";")[0] if row.problem else "wrong"  # no index, no values
+    first = re.sub(r"shape \([^)]*\), expected \([^)]*\)", "the wrong shape", first)  # nor the case's shapes
+    first = re.sub(r"\d+ of \d+ values differ", "values differ", first)
     return (f"{name} is wrong on hidden case {k} of {n_hidden}: {first}\n"
             f"  (compared with the NumPy reference and {_AGAINST[mode]} on {exp.device}, float64; "
             "the hidden cases' inputs are not shown)")
