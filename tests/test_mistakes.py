@@ -20,7 +20,7 @@ from coursekit import check, ops
 from coursekit.ops.spec import Mistake, StepSpec
 
 CHAPTERS = ("01_neurons", "02_activations", "03_losses", "04_backprop", "05_gradient_descent", "06_cnn",
-            "07_rnn", "08_attention")
+            "07_rnn", "08_attention", "09_generative")
 MODES = ("forward", "backward", "step")
 NAMED = re.compile(r"^This looks like (.+?): ", flags=re.MULTILINE)
 
