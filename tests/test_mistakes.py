@@ -101,8 +101,7 @@ def test_right_answers_pass_without_a_diagnosis(assignment):
 
 
 def _every_mistake():
-    """Every catalogued mistake of every op and update rule, of chapters with an assignment or (09_generative)
-    without one yet: the catalogue is the registry's, whatever grades it."""
+    """Every catalogued mistake of every op and update rule: the catalogue is the registry's, whatever grades it."""
     for spec in [*ops.REGISTRY.values(), *ops.STEPS.values()]:
         for i, m in enumerate(spec.mistakes):
             yield pytest.param(spec, i, id=f"{spec.name}:{m.name}")
