@@ -108,7 +108,10 @@ def test_term_list_lists_only_terms_a_glossary_uses():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_glossary_uses_the_term_list(path):
     terms = dict(term_list())
-    for row in glossary_rows(glossary_cell(read(path))):
+    rows = glossary_rows(glossary_cell(read(path)))
+    listed = [row[0] for row in rows]
+    assert len(listed) == len(set(listed)), f"{path.name}: a term twice in the glossary: {sorted(listed)}"
+    for row in rows:
         assert len(row) == 3, f"{path.name}: a glossary row needs term | 中文 | meaning: {row}"
         term, zh, _ = row
         assert term in terms, f"{path.name}: {term!r} is not in {TERM_LIST.name}; add it there once"
