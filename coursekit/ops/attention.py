@@ -5,7 +5,7 @@ import numpy as np
 
 from ..reference import attention
 from ..reference.neurons import linear_forward
-from .spec import Case, OpSpec, backward_mistake, mistake, register
+from .spec import Case, OpSpec, backward_mistake, forward_mistake, mistake, register
 
 
 def _torch_sdpa(query, key, value, attn_mask=None, is_causal=False, scale=None):
@@ -465,11 +465,61 @@ def _encoder_cases(rng, hidden):
               mask=np.triu(np.ones((3, 3), dtype=bool), 1))]
 
 
+def _encoder_slip(post_norm=False, normed_residual=False, ffn_residual=True, activation=True, masks=(True, True)):
+    """A pre-norm encoder layer forward (the output only) with one slip: the norms after the residual sums
+    (`post_norm`, PyTorch's default norm_first=False), the residuals starting from the normed input instead of
+    x (`normed_residual`), no residual around the feed-forward (`ffn_residual` False), no relu (`activation`
+    False), or a mask not passed on to the attention (`masks`: (src_key_padding_mask kept, src_mask kept))."""
+
+    def forward(x, *rest, num_heads=1, eps=1e-5):
+        *p, kpm, src_mask = rest
+        w_in, b_in, w_out, b_out, w1, b1, w2, b2, g1, be1, g2, be2 = p
+
+        def attend(a):
+            return _MHA(a, a, a, w_in, b_in, w_out, b_out, kpm if masks[0] else None, src_mask if masks[1] else None,
+                        num_heads)[0][0]
+
+        def ffn(b):
+            z = linear_forward(b, w1, b1)[0]
+            return linear_forward(np.maximum(z, 0.0) if activation else z, w2, b2)[0]
+
+        def norm(v, g, be):
+            return attention.layer_norm_forward(v, g, be, eps=eps)[0]
+
+        if post_norm:
+            h = norm(x + attend(x), g1, be1)
+            return norm(h + ffn(h), g2, be2)
+        a = norm(x, g1, be1)
+        h = (a if normed_residual else x) + attend(a)
+        b = norm(h, g2, be2)
+        return ((b if normed_residual else h) if ffn_residual else 0.0) + ffn(b)
+
+    return forward
+
+
+_ENCODER_MISTAKES = (
+    forward_mistake("post-norm instead of pre-norm", "this layer is norm_first=True (pre-norm): each norm sits at "
+                    "the entrance of its branch, x = x + attn(LN1(x)), then x = x + FFN(LN2(x)); LN(x + attn(x)) "
+                    "is the post-norm form (PyTorch's default).", _encoder_slip(post_norm=True)),
+    forward_mistake("the residual taken after the norm", "the residual adds the branch to the layer's input x, "
+                    "not to the normed LN1(x): h = x + attn(LN1(x)), out = h + FFN(LN2(h)); keep x aside "
+                    "before you normalise.", _encoder_slip(normed_residual=True)),
+    forward_mistake("the feed-forward's residual left out", "the feed-forward branch is wrapped in a residual "
+                    "connection too: out = h + FFN(LN2(h)), not FFN(LN2(h)).", _encoder_slip(ffn_residual=False)),
+    forward_mistake("the feed-forward without its relu", "FFN(b) = linear2(relu(linear1(b))): without the "
+                    "activation the two linear layers collapse into one.", _encoder_slip(activation=False)),
+    forward_mistake("src_mask ignored", "pass src_mask on to the self-attention as its attn_mask (True: may NOT "
+                    "attend, so a causal mask is np.triu(ones, 1)).", _encoder_slip(masks=(True, False))),
+    forward_mistake("src_key_padding_mask ignored", "pass src_key_padding_mask on to the self-attention as its "
+                    "key_padding_mask (True at padding).", _encoder_slip(masks=(False, True))),
+)
+
+
 register(OpSpec(
     name="transformer_encoder_layer", chapter="08_attention", forward=attention.transformer_encoder_layer_forward,
     backward=attention.transformer_encoder_layer_backward, torch=_torch_encoder_layer,
     inputs=("x", *attention.ENCODER_PARAMS, "src_key_padding_mask", "src_mask"),
-    differentiable=("x", *attention.ENCODER_PARAMS), cases=_encoder_cases, kinks=True,
+    differentiable=("x", *attention.ENCODER_PARAMS), cases=_encoder_cases, kinks=True, mistakes=_ENCODER_MISTAKES,
     bench=lambda rng: Case("bench N=8, T=128, E=256, 4 heads, ff=1024", {
         "x": rng.standard_normal((8, 128, 256)),
         **{k: rng.standard_normal(s) / np.sqrt(s[-1]) for k, s in zip(attention.ENCODER_PARAMS, [

@@ -131,3 +131,29 @@ def layer_norm_backward(dout, cache):
     dbias = dout.sum(axis=lead) if has_bias else None
     return dx, dweight, dbias
     ### END SOLUTION
+
+
+def transformer_encoder_layer_forward(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                                      linear1_weight, linear1_bias, linear2_weight, linear2_bias, norm1_weight,
+                                      norm1_bias, norm2_weight, norm2_bias, src_key_padding_mask=None,
+                                      src_mask=None, num_heads=1, eps=1e-5):
+    """nn.TransformerEncoderLayer(norm_first=True, dropout=0.0, batch_first=True), activation relu.
+
+    x: (N, T, E). in_proj_*, out_proj_*: the self-attention's (as in multi_head_attention_forward);
+    linear1_weight: (ff, E), linear1_bias: (ff,), linear2_weight: (E, ff), linear2_bias: (E,): the
+    feed-forward network; norm1_*, norm2_*: (E,), the two layer norms' weight and bias.
+    src_key_padding_mask: (N, T), src_mask: (T, T), as nn.MultiheadAttention's (True: may NOT attend).
+    Use your layer_norm_forward and multi_head_attention_forward. Returns (out, cache): out (N, T, E);
+    the cache is yours (there is no backward to write here: None will do).
+    """
+    ### BEGIN SOLUTION
+    a, _ = layer_norm_forward(x, norm1_weight, norm1_bias, eps=eps)
+    (sa, _), _ = multi_head_attention_forward(a, a, a, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                                              key_padding_mask=src_key_padding_mask, attn_mask=src_mask,
+                                              num_heads=num_heads)
+    h = x + sa  # the first residual connection: around the attention
+    b, _ = layer_norm_forward(h, norm2_weight, norm2_bias, eps=eps)
+    f = np.maximum(b @ linear1_weight.T + linear1_bias, 0.0) @ linear2_weight.T + linear2_bias
+    out = h + f  # the second: around the feed-forward network
+    return out, None
+    ### END SOLUTION

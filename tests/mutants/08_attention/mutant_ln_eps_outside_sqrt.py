@@ -1,5 +1,5 @@
 """layer_norm divides by sqrt(var) + eps instead of sqrt(var + eps)."""
-# lose: test_layer_norm_forward test_layer_norm_backward
+# lose: test_layer_norm_forward test_layer_norm_backward test_transformer_encoder_layer_forward
 # names: eps outside the square root
 
 # ---- layer_norm_forward
