@@ -1,5 +1,6 @@
 """Heads split along the wrong dimension: (N, L, E) reshaped straight to (N, h, L, d), mixing positions and features."""
 # lose: test_multi_head_attention_forward test_transformer_encoder_layer_forward
+# uses: scaled_dot_product_attention_forward
 # names: the heads split along the wrong axis
 
 # ---- multi_head_attention_forward

@@ -1,5 +1,6 @@
 """key_padding_mask passed on as an SDPA boolean mask: True (padding) taken as 'may attend'."""
 # lose: test_multi_head_attention_forward test_transformer_encoder_layer_forward
+# uses: scaled_dot_product_attention_forward
 # names: the padding mask read as SDPA's
 
 # ---- multi_head_attention_forward

@@ -1,5 +1,6 @@
 """attn_weights of the last head only, not averaged over the heads."""
 # lose: test_multi_head_attention_forward
+# uses: scaled_dot_product_attention_forward
 # names: the attention weights of the last head
 
 # ---- multi_head_attention_forward
