@@ -69,6 +69,7 @@ def test_autoencoder_matches_autograd():
     assert loss == pytest.approx(t_loss.item(), rel=1e-12)
     np.testing.assert_allclose(M.ae_forward(params, x)[0], backend.to_numpy(recon.detach()), rtol=1e-12)
     np.testing.assert_allclose(M.encode(params, x), backend.to_numpy(enc(t(x)).detach()), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(M.decode(params, M.encode(params, x)), M.ae_forward(params, x)[0])
     assert_grads(grads, {"encoder": enc, "decoder": dec})
 
 

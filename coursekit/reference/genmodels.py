@@ -33,7 +33,7 @@ from .neurons import linear_backward
 from .optim import Optimizer
 from .train import init_mlp, mlp_forward
 
-__all__ = ["VAE_LOSS", "GenRecipe", "ae_backward", "ae_forward", "ae_loss", "encode", "gan_losses",
+__all__ = ["VAE_LOSS", "GenRecipe", "ae_backward", "ae_forward", "ae_loss", "decode", "encode", "gan_losses",
            "generate", "init_autoencoder", "init_gan", "init_vae", "mode_coverage", "ring_centers", "train_ae",
            "train_gan", "train_vae", "vae_backward", "vae_decode", "vae_elbo", "vae_encode", "vae_forward",
            "vae_loss", "vae_loss_backward", "vae_loss_forward"]
@@ -122,6 +122,12 @@ def encode(params, x):
     """The bottleneck code z (N, bottleneck) of the autoencoder for x (N, in_features)."""
     enc, _ = _pair_params(params, ("encoder", "decoder"))
     return mlp_forward(enc, _data(x))[0]
+
+
+def decode(params, z):
+    """The autoencoder's reconstruction sigmoid(decoder(z)) (N, in_features) for codes z (N, bottleneck)."""
+    _, dec = _pair_params(params, ("encoder", "decoder"))
+    return A.sigmoid_forward(mlp_forward(dec, array("z", z, ndim=2))[0])[0]
 
 
 def ae_forward(params, x):
