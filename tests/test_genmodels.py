@@ -210,6 +210,11 @@ def test_train_vae_takes_a_loss_and_a_reparameterisation(digits):
     for a, b in zip(mine["encoder"] + mine["decoder"], ref["encoder"] + ref["decoder"]):
         np.testing.assert_array_equal(a, b)
 
+    pairs = M.make_vae_loss((G.bernoulli_recon_forward, G.bernoulli_recon_backward),
+                            (G.gaussian_kl_forward, G.gaussian_kl_backward))
+    built, h_built = M.train_vae(params, X_tr, recipe, loss=pairs)
+    assert h_built["loss"] == h_ref["loss"]
+
     def no_kl_backward(dout, cache):  # a wrong loss: the KL's gradient forgotten
         dlogits, dmu, dlogvar = M.vae_loss_backward(dout, cache)
         return dlogits, 0 * dmu, 0 * dlogvar

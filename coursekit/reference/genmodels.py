@@ -13,8 +13,9 @@ Bernoulli reconstruction, the GAN losses. Each model's parameters are a dict of 
 in 2 * latent features, split into mu (the first half) and logvar (the second).
 
 `train_vae(params, X, recipe, loss=..., reparameterize=...)` takes a (forward, backward) pair for the
-VAE loss and for the reparameterisation, so a student's own ops can train the model (the grader's
-`train_check`); `vae_elbo` scores any VAE's parameters with the reference ops.
+VAE loss (`make_vae_loss` builds one from a student's `bernoulli_recon` and `gaussian_kl` pairs) and
+for the reparameterisation, so a student's own ops can train the model (the grader's `train_check`);
+`vae_elbo` scores any VAE's parameters with the reference ops.
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ from .optim import Optimizer
 from .train import init_mlp, mlp_forward
 
 __all__ = ["VAE_LOSS", "GenRecipe", "ae_backward", "ae_forward", "ae_loss", "decode", "encode", "gan_losses",
-           "generate", "init_autoencoder", "init_gan", "init_vae", "mode_coverage", "ring_centers", "train_ae",
-           "train_gan", "train_vae", "vae_backward", "vae_decode", "vae_elbo", "vae_encode", "vae_forward",
+           "generate", "init_autoencoder", "init_gan", "init_vae", "make_vae_loss", "mode_coverage", "ring_centers",
+           "train_ae", "train_gan", "train_vae", "vae_backward", "vae_decode", "vae_elbo", "vae_encode", "vae_forward",
            "vae_loss", "vae_loss_backward", "vae_loss_forward"]
 
 
@@ -223,22 +224,39 @@ def vae_backward(dlogits, dmu, dlogvar, cache):
     return {"encoder": g_enc, "decoder": g_dec}
 
 
+def make_vae_loss(bernoulli_recon=None, gaussian_kl=None):
+    """A (forward, backward) VAE loss pair built from two (forward, backward) pairs with the signatures
+    of `generative.bernoulli_recon_*` and `generative.gaussian_kl_*` (default: those), e.g. a
+    student's: forward(logits, x, mu, logvar) -> (0-d, cache), backward(dout, cache) -> (dlogits, dmu,
+    dlogvar). For `train_vae(..., loss=make_vae_loss(...))`."""
+    rec_f, rec_b = bernoulli_recon or (G.bernoulli_recon_forward, G.bernoulli_recon_backward)
+    kl_f, kl_b = gaussian_kl or (G.gaussian_kl_forward, G.gaussian_kl_backward)
+
+    def forward(logits, x, mu, logvar):
+        recon, c_rec = rec_f(logits, x, reduction="mean")
+        kl, c_kl = kl_f(mu, logvar, reduction="mean")
+        return np.asarray(recon + kl), (c_rec, c_kl)
+
+    def backward(dout, cache):
+        c_rec, c_kl = cache
+        dmu, dlogvar = kl_b(dout, c_kl)
+        return rec_b(dout, c_rec), dmu, dlogvar
+
+    return forward, backward
+
+
+VAE_LOSS = make_vae_loss()
+
+
 def vae_loss_forward(logits, x, mu, logvar):
     """The negative ELBO: bernoulli_recon(logits, x) + gaussian_kl(mu, logvar), each summed over a
     sample's dims, mean over the batch. logits, x: (N, D); mu, logvar: (N, latent). Returns (0-d, cache)."""
-    recon, c_rec = G.bernoulli_recon_forward(logits, x, reduction="mean")
-    kl, c_kl = G.gaussian_kl_forward(mu, logvar, reduction="mean")
-    return np.asarray(recon + kl), (c_rec, c_kl)
+    return VAE_LOSS[0](logits, x, mu, logvar)
 
 
 def vae_loss_backward(dout, cache):
     """Gradients of `vae_loss_forward`: (dlogits, dmu, dlogvar) for a 0-d dout."""
-    c_rec, c_kl = cache
-    dmu, dlogvar = G.gaussian_kl_backward(dout, c_kl)
-    return G.bernoulli_recon_backward(dout, c_rec), dmu, dlogvar
-
-
-VAE_LOSS = (vae_loss_forward, vae_loss_backward)
+    return VAE_LOSS[1](dout, cache)
 
 
 def vae_loss(params, x, eps, loss=None, reparameterize=None):
