@@ -3,8 +3,9 @@
 - `digits()`: scikit-learn's bundled 8x8 handwritten digits (1,797 real images), split train/test.
 - `split()`: one random split of (X, y) into parts of given sizes (training / validation / test).
 - `load_mnist_idx()` / `write_idx()`: MNIST-style IDX files a user already has on disk.
-- Toy 2-D sets generated in code: `linear`, `blobs`, `moons`, `xor`, `spirals`. Each returns
-  X (n, 2) float64 and y (n,) int64, and the same seed always gives the same points.
+- Toy 2-D sets generated in code: `linear`, `blobs`, `moons`, `xor`, `spirals`, and `ring` (a mixture
+  of Gaussians on a circle, for GANs). Each returns X (n, 2) float64 and y (n,) int64, and the same
+  seed always gives the same points.
 - `stdlib_text()`: an English text corpus built at run time from the docstrings of Python's
   standard library (for character-level language models), with `char_vocab` / `encode` / `decode`.
 """
@@ -21,7 +22,7 @@ import numpy as np
 from .reference._validate import generator, integer
 
 __all__ = ["STDLIB_MODULES", "TOY_SETS", "blobs", "char_vocab", "decode", "digits", "encode", "linear",
-           "load_mnist_idx", "moons", "spirals", "split", "stdlib_text", "toy", "write_idx", "xor"]
+           "load_mnist_idx", "moons", "ring", "spirals", "split", "stdlib_text", "toy", "write_idx", "xor"]
 
 
 # ---------------------------------------------------------------- argument checks
@@ -257,6 +258,22 @@ def spirals(n=300, classes=3, noise=0.2, seed=0):
         r = np.linspace(0.05, 1.0, len(idx))
         t = np.linspace(0, 4, len(idx)) + k * 2 * np.pi / classes + noise * rng.standard_normal(len(idx))
         X[idx] = np.stack([r * np.sin(t), r * np.cos(t)], 1)
+    return _out(X, y, rng)
+
+
+def ring(n=1000, modes=8, radius=2.0, std=0.05, seed=0):
+    """A mixture of `modes` equal Gaussians (std `std`) centred on a circle of `radius`, centre k at
+    angle 2 pi k / modes: the GAN's test of mode coverage. Not a classification set (not in TOY_SETS).
+
+    Returns X (n, 2) float64 and y (n,) int64, the mode of each point (n // modes or one more each).
+    """
+    n = integer("n", n, 1)
+    modes = integer("modes", modes, 1)
+    radius, std = _float("radius", radius, lo_open=True), _float("std", std)
+    rng = generator(seed, "seed")
+    y = np.arange(n) % modes
+    angle = 2 * np.pi * y / modes
+    X = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1) + std * rng.standard_normal((n, 2))
     return _out(X, y, rng)
 
 

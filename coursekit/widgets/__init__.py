@@ -10,6 +10,8 @@ from .backprop import BackpropStepper as BackpropStepper  # chapter 04
 from .base import PlotWidget
 from .cnn import ConvExplorer as ConvExplorer  # chapter 06
 from .cnn import FeatureMaps as FeatureMaps  # chapter 06
+from .generative import GANPlayback as GANPlayback  # chapter 09
+from .generative import LatentGrid as LatentGrid  # chapter 09
 from .losses import LossExplorer as LossExplorer  # chapter 03
 from .neurons import NeuronPlayground
 from .optim import OptimizerRace as OptimizerRace  # chapter 05
