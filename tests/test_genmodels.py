@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from threadpoolctl import threadpool_limits
 from torch import nn
 from torch.distributions import Normal, kl_divergence
 
@@ -15,12 +14,7 @@ from coursekit import backend, data
 from coursekit.reference import generative as G
 from coursekit.reference import genmodels as M
 
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Small matrices: BLAS threads only contend (100x slower on a busy 2-core machine)."""
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

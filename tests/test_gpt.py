@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from coursekit import backend, data
 from coursekit.gradcheck import gradcheck
 from coursekit.reference import gpt, rnn
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # tests/conftest.py
 
 V, BLOCK, E, LAYERS, HEADS, FF = 11, 6, 8, 2, 2, 12
 
@@ -55,13 +56,6 @@ def random_params(seed=0, scale=0.4):
     rng = np.random.default_rng(seed)
     return {k: scale * rng.standard_normal(p.shape) + (1.0 if "norm" in k and k.endswith("weight") else 0.0)
             for k, p in gpt.init_gpt(V, BLOCK, E, LAYERS, FF, rng=seed).items()}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # small matrices on a shared machine: one BLAS thread (speed only, never results)
-    with threadpool_limits(1):
-        yield
 
 
 @pytest.fixture(scope="module")
