@@ -410,7 +410,9 @@ class _StudentRule:
 
 
 class _TrainingFailed(Exception):
-    pass
+    def __init__(self, message: str, kind: Kind = Kind.ERROR):
+        super().__init__(message)
+        self.kind = kind
 
 
 def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden: bool = False,
@@ -419,7 +421,14 @@ def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden
 
     Passes when the test accuracy after `epochs` reaches `target`; the same run with the reference
     rule is printed beside yours. hidden=True trains from another initialisation and batch order.
+
+    Chapter 09's VAE: train_check("vae", {"reparameterize": (fwd, bwd), "gaussian_kl": (fwd, bwd),
+    "bernoulli_recon": (fwd, bwd)}), or train_check("bernoulli_recon_backward", bernoulli_recon_backward)
+    (any of those six functions: the other five are taken from beside it, the notebook a grade cell
+    runs in). See `_train_vae`; target and epochs do not apply.
     """
+    if name in _VAE_NAMES:
+        return _train_vae(name, fn, hidden=hidden, forbid=forbid, quiet=quiet)
     spec, mode = ops.get(name)
     if mode != "step":
         raise ValueError(f"train_check() takes an update rule such as 'adam_step', got {name!r}")
@@ -464,6 +473,162 @@ def train_check(name: str, fn, *, target: float = 0.95, epochs: int = 15, hidden
     return CheckResult(name, True, [])
 
 
+# ---------------------------------------------------------------------------- a training run of the VAE
+
+VAE_OPS = ("reparameterize", "gaussian_kl", "bernoulli_recon")  # (forward, backward) pairs: chapter 09
+_VAE_NAMES = {"vae"} | {f"{op}_{m}" for op in VAE_OPS for m in ("forward", "backward")}
+_VAE_RUN = {"steps": 400, "batch_size": 64, "lr": 3e-3}  # genmodels.GenRecipe: under a second on one core
+_VAE_MARGIN = 1.0  # nats per image: how much worse than the reference run's test -ELBO yours may end
+
+
+class _StudentOp:
+    """A student's (forward, backward) pair as genmodels' VAE calls one. Each call goes through `run_case`
+    (in process) or the sandbox's `code.run` (the autograder: SandboxedFunctions); the backward reruns the
+    forward on the same inputs, there or in the sandbox, so the student's cache never crosses a process."""
+
+    N_GRADS = {"reparameterize": 2, "gaussian_kl": 2, "bernoulli_recon": 1}  # gradients of the first inputs
+
+    def __init__(self, op, fwd, bwd, forbid):
+        self.op, self.fwd, self.bwd, self.forbid = op, fwd, bwd, tuple(forbid)
+        self.pair = (self.forward, self.backward)
+
+    def forward(self, *args, **kwargs):
+        value = self._call("forward", args, kwargs, None)
+        out = value[0] if isinstance(value, (tuple, list)) and len(value) == 2 else None
+        out = np.asarray(out) if isinstance(out, float) else out  # a loss as a Python float
+        want = args[0].shape if self.op == "reparameterize" else ()
+        if not (isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(out, np.ndarray)
+                and out.shape == want):
+            raise _TrainingFailed(f"{self.op}_forward should return (out, cache) with out an ndarray of shape "
+                                  f"{want}; it returned {_describe(value)}"
+                                  + (f" whose out is {_describe(out)}" if out is not None else ""))
+        return self._finite(out, "forward"), (args, kwargs)
+
+    def backward(self, dout, cache):
+        args, kwargs = cache
+        value = self._call("backward", args, kwargs, dout)
+        k = self.N_GRADS[self.op]
+        grads = [value] if k == 1 else list(value) if isinstance(value, (tuple, list)) and len(value) == k else None
+        if grads is None or any(not isinstance(g, np.ndarray) or g.shape != a.shape for g, a in zip(grads, args)):
+            shapes = " and ".join(str(a.shape) for a in args[:k])
+            raise _TrainingFailed(f"{self.op}_backward should return {k} ndarray(s) of shape {shapes}; "
+                                  f"it returned {_describe(value)}")
+        grads = [self._finite(g, "backward") for g in grads]
+        return grads[0] if k == 1 else tuple(grads)
+
+    def _finite(self, a, stage):
+        if not np.all(np.isfinite(a)):
+            raise _TrainingFailed(f"{self.op}_{stage} returned nan or inf during training", Kind.WRONG)
+        return a
+
+    def _call(self, mode, args, kwargs, dout):
+        job = (list(args), dict(kwargs), dout, None)
+        bwd = self.bwd if mode == "backward" else None
+        stage = f"{self.op}_{mode}"
+        if isinstance(self.fwd, SandboxedFunction):
+            try:
+                reply = self.fwd.code.run(self.fwd.__name__, getattr(bwd, "__name__", None), mode, [job],
+                                          forbid=self.forbid)
+            except SandboxDied as e:
+                raise _TrainingFailed(str(e), e.kind) from None
+            if "missing" in reply:
+                raise _TrainingFailed(reply["missing"], Kind.ERROR)
+            res = reply["results"][0]
+        else:
+            res = InProcess(self.forbid).run(self.fwd, bwd, mode, [job])[0]
+        if res["forbidden"]:
+            used = " and ".join(res["forbidden"])
+            raise _TrainingFailed(f"your {stage} calls {used} while it runs: implement this yourself "
+                                  f"(NumPy only, no {used})", Kind.FORBIDDEN_CALL)
+        if res["error"]:
+            etype, emsg, tb = res["error"]
+            where = f"your {stage}" if res["stage"] == mode else f"your {self.op}_forward (rerun for the backward)"
+            raise _TrainingFailed(f"{where} raised {etype}: {emsg}" + (f"\n{tb.rstrip()}" if tb else ""),
+                                  {"MemoryError": Kind.MEMORY}.get(etype, Kind.ERROR))
+        return res["value"]
+
+
+def _vae_pairs(name, fn) -> dict:
+    """op -> (forward, backward) of the student's: from the dict of train_check("vae", ...), or found
+    beside `fn` (its module's globals in process, the same sandbox in the autograder's re-run)."""
+    if name == "vae":
+        if not (isinstance(fn, dict) and set(fn) == set(VAE_OPS)
+                and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in fn.values())):
+            raise TypeError("train_check('vae', fns): fns must be a dict {op: (forward, backward)} for the ops "
+                            + ", ".join(VAE_OPS))
+        pairs = {op: tuple(fn[op]) for op in VAE_OPS}
+    elif isinstance(fn, SandboxedFunction):
+        pairs = {op: (fn.code.function(f"{op}_forward"), fn.code.function(f"{op}_backward")) for op in VAE_OPS}
+    elif callable(fn):
+        here = {**getattr(fn, "__globals__", {}), name: fn}
+        missing = [f"{op}_{m}" for op in VAE_OPS for m in ("forward", "backward") if f"{op}_{m}" not in here]
+        if missing:
+            raise failed(f"vae training run: {', '.join(missing)} not defined beside your {name} "
+                         "(renamed or deleted?)", Kind.ERROR)
+        pairs = {op: (here[f"{op}_forward"], here[f"{op}_backward"]) for op in VAE_OPS}
+    else:
+        raise TypeError(f"train_check({name!r}, fn): fn must be your function, got {type(fn).__name__}")
+    for f in (f for pair in pairs.values() for f in pair):
+        if not (callable(f) or isinstance(f, SandboxedFunction)):
+            raise TypeError(f"train_check({name!r}, ...): expected your functions, got {type(f).__name__}")
+    return pairs
+
+
+def _train_vae(name, fn, *, hidden, forbid, quiet):
+    """Train genmodels' VAE (64-64-2 and back, Bernoulli pixels) on the digits in [0, 1] for a fixed budget of
+    Adam steps with the student's reparameterize, gaussian_kl and bernoulli_recon, from the same start and
+    the same batches and noise as a run with the reference ops; both scored by `vae_elbo` on the test set."""
+    from threadpoolctl import threadpool_limits
+
+    from .. import data
+    from ..reference import genmodels as gm
+
+    pairs = _vae_pairs(name, fn)
+    X_tr, X_te, _, _ = data.digits(seed=0)
+    seed = 1 if hidden else 0
+    recipe = gm.GenRecipe(seed=seed, **_VAE_RUN)
+    mine = {op: _StudentOp(op, f, b, forbid).pair for op, (f, b) in pairs.items()}
+    runs, problem = {"untrained": gm.vae_elbo(gm.init_vae(rng=seed), X_te)}, None
+    with threadpool_limits(1), warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        runs["reference"] = gm.vae_elbo(gm.train_vae(gm.init_vae(rng=seed), X_tr, recipe)[0], X_te)
+        loss = gm.make_vae_loss(bernoulli_recon=mine["bernoulli_recon"], gaussian_kl=mine["gaussian_kl"])
+        try:
+            params, _ = gm.train_vae(gm.init_vae(rng=seed), X_tr, recipe, loss=loss,
+                                     reparameterize=mine["reparameterize"])
+            runs["yours"] = gm.vae_elbo(params, X_te)
+        except _TrainingFailed as e:
+            problem = e
+    if not quiet:
+        _print_vae_table(runs)
+    if problem is not None:
+        raise failed(f"vae training run failed: {problem}", problem.kind)
+    mine_loss, ref, start = runs["yours"]["loss"], runs["reference"]["loss"], runs["untrained"]["loss"]
+    if not (mine_loss <= ref + _VAE_MARGIN and mine_loss <= start - 0.5 * (start - ref)):
+        raise failed(f"your VAE did not learn like the reference's: after {_VAE_RUN['steps']} steps its test "
+                     f"-ELBO is {_nats(mine_loss)} nats per image (reconstruction {_nats(runs['yours']['recon'])}, "
+                     f"KL {_nats(runs['yours']['kl'])}); with the reference's ops the same run reaches {ref:.2f} "
+                     f"(yours may be {_VAE_MARGIN:g} worse), and the untrained model scores {start:.2f}.\n"
+                     "Hint: training follows only your backwards' gradients (the forwards' caches feed them): "
+                     "check each gradient's sign and its 1/N for reduction='mean', and sigma = exp(logvar / 2).",
+                     Kind.WRONG)
+    return CheckResult(name, True, [])
+
+
+def _nats(v) -> str:
+    return f"{v:.2f}" if abs(v) < 1e5 else f"{v:.2e}"  # a diverged run's too
+
+
+def _print_vae_table(runs):
+    r = _VAE_RUN
+    lines = [f"train_check vae: VAE 64-64-2 on digits in [0, 1], {r['steps']} Adam steps (batch {r['batch_size']}, "
+             f"lr {r['lr']:g}) with your reparameterize, gaussian_kl, bernoulli_recon",
+             "  test set, nats per image  untrained  reference  yours"]
+    for key, label in (("recon", "reconstruction"), ("kl", "KL"), ("loss", "-ELBO")):
+        mine = "-" if "yours" not in runs else _nats(runs["yours"][key])
+        lines.append(f"  {label:<24}  {runs['untrained'][key]:>9.2f}  {runs['reference'][key]:>9.2f}  {mine:>5}")
+    lines.append(f"  passes with a -ELBO within {_VAE_MARGIN:g} of the reference's")
+    print("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------- the autograder's re-run
