@@ -6,6 +6,11 @@ edit here, then run `python assignments/build_sources.py`.
 """
 import numpy as np
 
+# BEGIN SETUP: the lines up to END SETUP also go into the notebook's read-only first cell
+from coursekit.grading import train_check  # a VAE training run with your functions
+
+# END SETUP
+
 
 def reparameterize_forward(mu, logvar, eps):
     """z = mu + exp(logvar / 2) * eps, a sample of N(mu, exp(logvar)) differentiable in mu and logvar.

@@ -1,5 +1,5 @@
 """dlogits = target - sigmoid(logits): the gradient's sign flipped (a step would climb the loss)."""
-# lose: test_bernoulli_recon_backward
+# lose: test_bernoulli_recon_backward test_bernoulli_recon_backward_training
 # names: the gradient's sign flipped
 
 # ---- bernoulli_recon_backward

@@ -1,5 +1,5 @@
 """reduction='mean' as F.binary_cross_entropy_with_logits takes it, over every pixel, not per sample then over the batch."""
-# lose: test_bernoulli_recon_forward test_bernoulli_recon_backward
+# lose: test_bernoulli_recon_forward test_bernoulli_recon_backward test_bernoulli_recon_backward_training
 # names: the mean over every element, not per sample
 
 # ---- bernoulli_recon_forward

@@ -1,5 +1,5 @@
 """The reconstruction's backward without the batch mean's 1/N, and its locked test cell edited to `pass`: restored and scored."""
-# lose: test_bernoulli_recon_backward
+# lose: test_bernoulli_recon_backward test_bernoulli_recon_backward_training
 # flags: test cell edited
 # names: the batch mean's 1/N forgotten in the backward
 
