@@ -121,7 +121,9 @@ def grade_source(cell: Cell) -> str:
         fwd = f", forward={cell.forward}" if cell.forward else ""
         head, call = f"# Tests for {n} (read-only): run this cell to check your answer.", f'check("{n}", {n}{fwd}'
     else:
-        head = f"# Training run (read-only): the course's MLP trained on digits with your {n}."
+        head = (f"# Training run (read-only): the course's MLP trained on digits with your {n}." if n.endswith("_step")
+                else f"# Training run (read-only): the course's VAE trained on digits with your {n} and the "
+                     "functions it works with.")
         call = f'train_check("{n}", {n}'
     return f"{head}\n{call})\n### BEGIN HIDDEN TESTS\n{call}, hidden=True)\n### END HIDDEN TESTS"
 
