@@ -127,3 +127,38 @@ def test_scores_stay_hidden_before_the_due_date_when_the_instructor_says_so(rele
     finally:
         with hidden.course.gradebook() as gb:
             gb.update_or_create_assignment(A, duedate=None)
+
+
+def test_the_managed_service_never_outlives_its_hub(released, tmp_path):
+    """As JupyterHub's managed service (JUPYTERHUB_SERVICE_NAME set), `serve` stops once its parent is
+    gone, even killed with SIGKILL: a stand-in parent starts it, waits, and is killed."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+    from browser import free_port
+
+    course, hub_root = released
+    (tmp_path / "service.py").write_text(
+        f"import sys\nsys.path[:0] = [{str(ROOT / 'tests')!r}, {str(ROOT)!r}]\n"
+        "from pathlib import Path\nfrom test_hub_service import make_grader\n"
+        "from coursekit.hub.service import Policy, serve\n"
+        f"g = make_grader(Path({str(course)!r}), Path({str(hub_root)!r}))\n"
+        f"serve(g.course, g.settings, g.opts, Policy(poll=0.5), {free_port()})\n")
+    (tmp_path / "hub.py").write_text(
+        "import os, subprocess, sys, time\n"
+        f"log = open({str(tmp_path / 'log')!r}, 'w')\n"
+        f"p = subprocess.Popen([sys.executable, {str(tmp_path / 'service.py')!r}], stdout=log, stderr=log,\n"
+        "                     env={**os.environ, 'JUPYTERHUB_SERVICE_NAME': 'grader'})\n"
+        "print(p.pid, flush=True)\ntime.sleep(600)\n")
+    hub = subprocess.Popen([sys.executable, str(tmp_path / "hub.py")], stdout=subprocess.PIPE, text=True)
+    child = psutil.Process(int(hub.stdout.readline()))
+    time.sleep(3)
+    assert child.status() != psutil.STATUS_ZOMBIE, (tmp_path / "log").read_text()  # it serves while its hub lives
+    hub.send_signal(signal.SIGKILL)
+    hub.wait()
+    gone, alive = psutil.wait_procs([child], timeout=20)
+    for proc in alive:
+        proc.kill()
+    assert gone, "the service outlived its hub"

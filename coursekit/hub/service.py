@@ -194,8 +194,9 @@ def _when(t: float) -> str:
 
 
 def serve(course: Course, settings: Settings, opts: Options, policy: Policy, port: int) -> None:
-    """The loop in a thread, the pages on `port` (127.0.0.1), until interrupted."""
-    from tornado.ioloop import IOLoop
+    """The loop in a thread, the pages on `port` (127.0.0.1), until interrupted; as JupyterHub's managed
+    service, also until JupyterHub is gone (even killed: the service never outlives its hub)."""
+    from tornado.ioloop import IOLoop, PeriodicCallback
 
     os.umask(0o007)  # what the service writes in the course stays the instructors' group's
     grader = Grader(course, settings, Queue(settings.root / "queue.sqlite"), opts, policy)
@@ -203,6 +204,9 @@ def serve(course: Course, settings: Settings, opts: Options, policy: Policy, por
     from .pages import make_app
 
     make_app(grader).listen(port, address="127.0.0.1")
+    hub = os.getppid() if os.environ.get("JUPYTERHUB_SERVICE_NAME") else None
+    if hub is not None:
+        PeriodicCallback(lambda: os.getppid() == hub or IOLoop.current().stop(), 1000).start()
     try:
         IOLoop.current().start()
     finally:
