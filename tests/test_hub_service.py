@@ -135,17 +135,28 @@ def test_the_managed_service_never_outlives_its_hub(released, tmp_path):
     import signal
     import subprocess
     import sys
+    import urllib.error
+    import urllib.request
 
     import psutil
     from browser import free_port
 
+    def http_status(url):
+        try:
+            return urllib.request.urlopen(url, timeout=5).status
+        except urllib.error.HTTPError as e:
+            return e.code
+        except OSError:
+            return None
+
     course, hub_root = released
+    port = free_port()
     (tmp_path / "service.py").write_text(
         f"import sys\nsys.path[:0] = [{str(ROOT / 'tests')!r}, {str(ROOT)!r}]\n"
         "from pathlib import Path\nfrom test_hub_service import make_grader\n"
         "from coursekit.hub.service import Policy, serve\n"
         f"g = make_grader(Path({str(course)!r}), Path({str(hub_root)!r}))\n"
-        f"serve(g.course, g.settings, g.opts, Policy(poll=0.5), {free_port()})\n")
+        f"serve(g.course, g.settings, g.opts, Policy(poll=0.5), {port})\n")
     (tmp_path / "hub.py").write_text(
         "import os, subprocess, sys, time\n"
         f"log = open({str(tmp_path / 'log')!r}, 'w')\n"
@@ -154,8 +165,10 @@ def test_the_managed_service_never_outlives_its_hub(released, tmp_path):
         "print(p.pid, flush=True)\ntime.sleep(600)\n")
     hub = subprocess.Popen([sys.executable, str(tmp_path / "hub.py")], stdout=subprocess.PIPE, text=True)
     child = psutil.Process(int(hub.stdout.readline()))
-    time.sleep(3)
-    assert child.status() != psutil.STATUS_ZOMBIE, (tmp_path / "log").read_text()  # it serves while its hub lives
+    deadline = time.monotonic() + 90  # it serves while its hub lives (a loaded machine starts it slowly)
+    while http_status(f"http://127.0.0.1:{port}/") is None:
+        assert child.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline, (tmp_path / "log").read_text()
+        time.sleep(0.5)
     hub.send_signal(signal.SIGKILL)
     hub.wait()
     gone, alive = psutil.wait_procs([child], timeout=20)
