@@ -50,12 +50,19 @@ np.set_printoptions(precision=4, suppress=True)
 DIRECTIVE = re.compile(r"^<!-- (markdown|rules|setup|answer|test|train)\b(.*?) -->$", re.MULTILINE)
 SETUP_LINES = re.compile(r"^# BEGIN SETUP\b.*?\n(.*?)^# END SETUP$", re.MULTILINE | re.DOTALL)
 OPTIONS = {"answer": set(), "test": {"points", "forward"}, "train": {"points"}}  # the kinds with a NAME: their options
+HALF_POINTS = re.compile(r"\d+(\.5)?|0?\.5")  # points come in halves: a one-line formula is worth 0.5
+
+
+def _points(text: str) -> int | float:
+    """'2' -> 2, '0.5' -> 0.5: whole points stay integers in the notebook's metadata."""
+    x = float(text)
+    return int(x) if x.is_integer() else x
 
 
 class Cell(NamedTuple):
     kind: str  # markdown, rules, setup, answer, test or train (a directive of assignment.md)
     name: str = ""  # the function of an answer or test cell, the update rule of a train cell
-    points: int | None = None
+    points: int | float | None = None
     forward: str | None = None  # a backward's test: the forward whose cache it receives
     text: str = ""  # a markdown cell's text
 
@@ -88,10 +95,10 @@ def parse(text: str, where: str = "assignment.md") -> list[Cell]:
             continue
         options = dict(w.split("=", 1) for w in words[1:] if "=" in w)
         if not words or len(options) != len(words) - 1 or not set(options) <= OPTIONS[kind] \
-                or (kind != "answer" and not options.get("points", "").isdigit()):
+                or (kind != "answer" and not HALF_POINTS.fullmatch(options.get("points", ""))):
             raise ValueError(f"{where}: {m.group(0)}: expected <!-- {kind} NAME"
-                             + "".join(f" {o}=..." for o in sorted(OPTIONS[kind])) + " --> (points a whole number)")
-        points = int(options["points"]) if "points" in options else None
+                             + "".join(f" {o}=..." for o in sorted(OPTIONS[kind])) + " --> (whole or half points)")
+        points = _points(options["points"]) if "points" in options else None
         cells.append(Cell(kind, words[0], points, options.get("forward")))
     return cells
 

@@ -6,6 +6,7 @@ goes through coursekit.check on the visible and hidden cases (a backward with it
 and assignments/source/ is what assignments/build_sources.py makes of them.
 """
 import importlib.util
+import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -95,3 +96,26 @@ def test_check_names_the_stale_notebooks(tmp_path, capsys):
     assert capsys.readouterr().out == f"wrote {notebook}\n"
     assert "weight.T  # !" in (tmp_path / "source" / "01_neurons" / "01_neurons.ipynb").read_text()
     assert builder.main(["--check"]) == 0
+
+
+def _readme_totals() -> dict:
+    """assignment -> the total README's chapter table gives it: `02_activations` (15), (19½)."""
+    found = re.findall(r"^\|[^|]*\|[^|]*\| `(\d\d_\w+)` \((\d+)(½?)\) \|", (ROOT / "README.md").read_text(), re.M)
+    return {name: int(whole) + (0.5 if half else 0) for name, whole, half in found}
+
+
+def test_readme_table_gives_each_assignment_its_true_total():
+    totals = {a: sum(c.points for c in build_sources.assignment(a)[0] if c.kind in ("test", "train")) for a in NAMES}
+    assert _readme_totals() == totals
+
+
+@pytest.mark.parametrize("text, points", [("2", 2), ("0.5", 0.5), (".5", 0.5), ("1.5", 1.5), ("12", 12)])
+def test_points_come_in_halves(text, points):
+    cell = build_sources.parse(f"<!-- test f points={text} -->", "x.md")[0]
+    assert cell.points == points and type(cell.points) is type(points)
+
+
+@pytest.mark.parametrize("text", ["0.25", "1.", "-1", "one", ""])
+def test_points_other_than_halves_are_refused(text):
+    with pytest.raises(ValueError, match="whole or half"):
+        build_sources.parse(f"<!-- test f points={text} -->", "x.md")
