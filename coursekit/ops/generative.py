@@ -234,6 +234,10 @@ def _reparam_variance_grad(dout, cache):
     return dout.copy(), dout * eps * std
 
 
+def _reparam_logvar_as_std(mu, logvar, eps):
+    return mu + logvar * eps, (logvar, eps)
+
+
 def _reparam_from_z(spec, case, dout, cache):
     std, eps = cache
     return dout.copy(), 0.5 * dout * (case.inputs["mu"] + std * eps)
@@ -243,6 +247,9 @@ _REPARAM_MISTAKES = (
     mistake("sigma = exp(logvar) instead of exp(logvar / 2)", "logvar is the log of the variance sigma^2: the "
             "standard deviation is exp(logvar / 2) = exp(0.5 * logvar), and dz/dlogvar = eps * sigma / 2.",
             forward=_reparam_variance, backward=_reparam_variance_grad, carry=True),
+    mistake("logvar used as the standard deviation", "z = mu + sigma * eps with sigma = exp(logvar / 2): the "
+            "encoder outputs the log of the variance, not sigma itself.", forward=_reparam_logvar_as_std,
+            backward=lambda dout, cache: (dout.copy(), dout * cache[1]), carry=True),
     backward_mistake("the 1/2 of d exp(logvar / 2) forgotten", "d/dlogvar exp(logvar / 2) = exp(logvar / 2) / 2: "
                      "dlogvar = dout * eps * std / 2.",
                      lambda spec, case, dout, cache: (dout.copy(), dout * cache[1] * cache[0])),
