@@ -23,15 +23,14 @@ from pipeline_helpers import MUTANTS, parse_answer
 pytestmark = [pytest.mark.hub, pytest.mark.xdist_group("hub")]
 N_LOAD = 40
 FEEDBACK_GOAL_S = 60
-# one student per test that submits: xdist may run this module's tests on both workers (each with its
-# own hub, see the fixture), so no test relies on another's submission
+# one student per test that submits, so that no test relies on another's submission
 WHO = {"browser": 0, "wrong": 1, "reader": 2, "forger": 3, "prober": 4, "hostile": 5, "killed": 6, "down": 7}
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    """One hub per worker that runs these tests (xdist 3.8 with pytest 9 does not keep an xdist_group
-    on one worker: see tests/test_pipeline.py)."""
+    """One hub for these tests: `--dist loadgroup` keeps the module's xdist_group on one worker
+    (tests/test_groups.py holds it; run without xdist, the module is one group anyway)."""
     if os.geteuid() != 0:
         pytest.fail("the hub tests make OS users and run JupyterHub as root (CI and `make test` as root do)")
     with class_hub(tmp_path_factory.mktemp("hub"), n_students=len(WHO), n_load=N_LOAD) as h:

@@ -131,8 +131,8 @@ def _build(assignment, course: Path) -> dict:
 def _pipeline(assignment, tmp_path_factory) -> Pipeline:
     """The pipeline of an assignment, built once per test session even across xdist workers: the
     first worker that asks builds it under a file lock in the session's shared temporary folder,
-    the others wait and read it (xdist_group alone does not keep a group on one worker with
-    pytest 9 and xdist 3.8, so this does not rely on it)."""
+    the others wait and read it (`--dist loadgroup` keeps an assignment's tests on one worker, see
+    tests/test_groups.py; the lock keeps it right under any other distribution)."""
     if assignment in _RUNS:
         return _RUNS[assignment]
     base = tmp_path_factory.getbasetemp()
