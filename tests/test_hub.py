@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
+import psutil
 import pytest
 from browser import chromium_page
 from hub_helpers import A, Hub, class_hub, http, hub_processes
@@ -306,6 +307,19 @@ def _service(hub: Hub):
     return found[0] if found else None
 
 
+def _until_dead(proc: psutil.Process, timeout: float) -> None:
+    """Until proc is gone or a zombie: JupyterHub, its parent, reaps it only when it polls its services."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the service {proc.pid} still runs {timeout} s after SIGKILL")
+
+
 def test_the_service_killed_mid_grade_grades_it_after_the_restart_once(hub):
     c = who(hub, "killed")
     hub.answer(c)
@@ -316,7 +330,7 @@ def test_the_service_killed_mid_grade_grades_it_after_the_restart_once(hub):
         time.sleep(0.2)
     victim = _service(hub)
     victim.kill()  # SIGKILL, mid-grade
-    victim.wait(timeout=30)
+    _until_dead(victim, timeout=30)
     rows = [r for r in hub.wait_graded([c], timeout=180) if r.status == "graded"]
     assert len(rows) == 1 and rows[0].score == rows[0].max_score and rows[0].attempts == 2, rows
     again = _service(hub)
