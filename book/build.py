@@ -30,6 +30,14 @@ math[display="block"] { font-size: 1.1em; }
 .cell_output .widget-image, .cell_output img { max-width: 100%; height: auto; }
 """
 
+# where the widget bundle finds its fonts: the folder this script (and embed-amd.js) is served from. The
+# bundle's modules take their asset path from their require.js URL, hence the `paths` entry.
+ASSETS_PATH = """\
+var here = new URL('.', document.currentScript.src).href;
+window.__jupyter_widgets_assets_path__ = here;
+var require = {paths: {'@jupyter-widgets': here.slice(0, -1)}};
+"""
+
 
 def widget_scripts(node_modules: Path, static: Path) -> None:
     """The html-manager's embed bundle (with the fonts it loads beside it) and require.js into static/widgets."""
@@ -43,6 +51,7 @@ def widget_scripts(node_modules: Path, static: Path) -> None:
         if f.suffix in {".woff", ".woff2", ".ttf", ".eot", ".svg"} or f.name == "embed-amd.js":
             copy(f, out / f.name)
     copy(require, out / "require.min.js")
+    write(out / "assets-path.js", ASSETS_PATH)
 
 
 def sphinx(out: Path, jobs: int) -> int:
