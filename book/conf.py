@@ -19,7 +19,7 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 
 html_math_renderer = "mathml"  # book/ext.py: MathML at build time, no MathJax
 myst_enable_extensions = ["dollarmath", "amsmath"]
-myst_dollarmath_double_inline = True  # `$$...$$` inside a paragraph, as Jupyter reads it
+myst_dmath_double_inline = True  # `$$...$$` inside a paragraph, as Jupyter reads it
 myst_heading_anchors = 3
 nb_execution_mode = "cache"
 nb_execution_cache_path = os.environ.get("BOOK_CACHE", str(BOOK / "_build" / "jupyter_cache"))

@@ -32,11 +32,11 @@ def visit_math(self, node) -> None:
 def visit_math_block(self, node) -> None:
     number = f'<span class="eqno">({node["number"]})</span>' if node.get("number") else ""
     ids = " ".join(node.get("ids", []))
-    self.body.append(f'<div class="math-block" id="{ids}">{number}' if ids else f'<div class="math-block">{number}')
+    self.body.append(f'<span class="math-block" id="{ids}">{number}' if ids else f'<span class="math-block">{number}')
     for part in node.astext().split("\n\n"):  # docutils: blank-line separated equations
         if part.strip():
             self.body.append(_convert(node, part, "block"))
-    self.body.append("</div>")
+    self.body.append("</span>")
     raise nodes.SkipNode
 
 
