@@ -90,7 +90,7 @@ serve-book:
 	$(PY) -m http.server $(or $(BOOK_PORT),8000) --bind 127.0.0.1 --directory book/_build/html
 
 test-book: sysdeps book
-	$(PY) -m pytest -m book -p no:cacheprovider tests/test_book.py
+	BOOK_JS=$(VENV)/node-book/node_modules $(PY) -m pytest -m book -p no:cacheprovider tests/test_book.py
 
 sysdeps:
 	@bash tools/sysdeps
