@@ -16,7 +16,7 @@ TORCH  ?= $(TORCH_PIN)
 CONSTRAINTS ?= constraints.txt
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?= -n 2 --dist loadgroup -m "not gpu"
+PYTEST_ARGS ?= -n 2 --dist loadgroup -m "not gpu and not book"
 # `make lab`'s command line (tests/test_lab.py runs `make lab` itself). JUPYTER_PORT picks the
 # port (default 8888); as root, jupyter needs --allow-root.
 LAB_ARGS = --ip=127.0.0.1 --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -30,13 +30,18 @@ LAB_CONFIG_PATH = $(CURDIR)/tools/jupyter$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_
 NO_TORCH_PIN := $(VENV)/constraints-without-torch.txt
 PIP_CONSTRAINTS = $(if $(CONSTRAINTS),-c $(if $(filter $(TORCH_PIN),$(TORCH)),$(CONSTRAINTS),$(NO_TORCH_PIN)))
 
-.PHONY: help lab hub test test-gpu sysdeps lock release autograde feedback export bench doctor clean
+.PHONY: help lab hub test test-gpu sysdeps lock release autograde feedback export bench doctor clean \
+        book serve-book test-book
 
 help:
 	@echo "make lab        set up .venv if needed and open the course in JupyterLab; menu Nbgrader >"
 	@echo "                Assignment List fetches assignments and feedback into student/"
 	@echo "make test       install the system packages the tests need (tools/sysdeps), set up .venv"
 	@echo "                if needed and run the whole test suite but the GPU tests"
+	@echo "make book       build the course website into book/_build/html (every lecture executed, cached"
+	@echo "                in book/_build/jupyter_cache: a rebuild re-runs only the notebooks that changed)"
+	@echo "make serve-book serve book/_build/html on http://127.0.0.1:$${BOOK_PORT:-8000} (make book first)"
+	@echo "make test-book  make book, then its tests in headless Chromium (pytest -m book)"
 	@echo "make test-gpu   the GPU tests (pytest -m gpu) on CUDA; fails when torch sees no CUDA device"
 	@echo "make hub        a JupyterHub for the class on this machine, as root (HUB_ARGS: coursekit hub's options;"
 	@echo "                README: Run it for a class)"
@@ -69,6 +74,23 @@ $(PROXY): | $(STAMP)
 
 hub: $(STAMP) $(PROXY)
 	$(VENV)/bin/coursekit hub $(HUB_ARGS)
+
+# The course website (book/build.py, book/conf.py): Sphinx + myst-nb. The ipywidgets embed scripts come
+# from the npm registry, like the proxy above, into the venv; book/build.py copies them into the site.
+BOOK_JS := $(VENV)/node-book/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js
+$(BOOK_JS): | $(STAMP)
+	npm install --prefix $(VENV)/node-book --no-audit --no-fund --loglevel=error \
+	  @jupyter-widgets/html-manager@1.0.15 requirejs@2.3.8
+
+book: $(STAMP) $(BOOK_JS)
+	$(PY) book/build.py --js $(VENV)/node-book/node_modules
+
+serve-book:
+	@test -f book/_build/html/index.html || { echo "no book/_build/html yet: run make book"; exit 1; }
+	$(PY) -m http.server $(or $(BOOK_PORT),8000) --bind 127.0.0.1 --directory book/_build/html
+
+test-book: sysdeps book
+	BOOK_JS=$(VENV)/node-book/node_modules $(PY) -m pytest -m book -p no:cacheprovider tests/test_book.py
 
 sysdeps:
 	@bash tools/sysdeps

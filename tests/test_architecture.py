@@ -84,8 +84,9 @@ TORCH_SIGNATURES = {"multi_head_attention_forward", "transformer_encoder_layer_f
 
 def _functions():
     """(where, name, lines, parameters) of every function outside tests and generated files."""
-    paths = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] in {"coursekit", "benchmarks", "assignments"}
-             and "source" not in p.relative_to(ROOT).parts[:2] and "release" not in p.relative_to(ROOT).parts[:2]]
+    paths = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] in {"coursekit", "benchmarks", "assignments", "book"}
+             and "source" not in p.relative_to(ROOT).parts[:2] and "release" not in p.relative_to(ROOT).parts[:2]
+             and "_build" not in p.relative_to(ROOT).parts[:2]]
     for path in paths:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -18,10 +18,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from coursekit.glossary import CJK, glossary_cell, glossary_rows
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
-CJK = re.compile(r"[\u4e00-\u9fff]")
 CELL_TIMEOUT = 120  # seconds per cell
 BUDGET = 60  # seconds per notebook on a normal machine; the assertion allows 3x for a busy runner
 TERM_LIST = ROOT / "notebooks" / "glossary.csv"  # the one term list: term,中文
@@ -62,22 +63,6 @@ def test_has_the_parts_of_a_lecture(path):
     assert "cmp(" in code and "torch" in code, f"{path.name}: no cross-check against PyTorch"
     assert "plt." in code, f"{path.name}: no matplotlib experiment"
     assert re.search(r"\$[^$\n]+\$", "\n".join(md)), f"{path.name}: no math"
-
-
-def glossary_cell(nb):
-    return next(c.source for c in nb.cells if c.cell_type == "markdown"
-                and re.search(r"^#+ .*glossary", c.source, re.IGNORECASE | re.MULTILINE))
-
-
-def glossary_rows(source):
-    """The (term, 中文, meaning) rows of a glossary table, without its header."""
-    rows = []
-    for line in source.splitlines():
-        if line.startswith("|") and CJK.search(line):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if cells[:2] != ["term", "中文"]:
-                rows.append(cells)
-    return rows
 
 
 def term_list():

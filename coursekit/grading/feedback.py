@@ -19,13 +19,18 @@ _MATH = re.compile(r"\$\$(?P<block>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]"
                    r"|(?<![\\$\w])\$(?!\s)(?P<inline>[^$\n]+?)(?<![\s\\])\$(?!\w)", flags=re.S)
 
 
-def _mathml(m: re.Match) -> str:
+def tex_to_mathml(tex: str, display: str = "inline") -> str:
+    """One TeX formula as a `<math>` element (display "inline" or "block"); raises if it cannot read it.
+    The course book's math renderer (book/ext.py) uses it too."""
     from latex2mathml.converter import convert
 
+    return convert(tex.strip(), display=display)
+
+
+def _mathml(m: re.Match) -> str:
     tex = html.unescape(m.group("inline") or m.group("block") or m.group("bracket"))
-    display = "inline" if m.group("inline") else "block"
     try:
-        return convert(tex.strip(), display=display)
+        return tex_to_mathml(tex, "inline" if m.group("inline") else "block")
     except Exception:  # noqa: BLE001 - a formula it cannot read stays readable as TeX
         return f"<code>{html.escape(tex)}</code>"
 
