@@ -150,7 +150,7 @@ doctor: $(STAMP)
 bench: $(STAMP)
 	mkdir -p benchmarks/results
 	$(PY) benchmarks/bench_ops.py
-	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_training.py --lectures
 	$(PY) benchmarks/bench_mistakes.py --json benchmarks/results/mistakes.json
 	$(PY) benchmarks/bench_grading.py --json benchmarks/results/grading.json
 	$(PY) benchmarks/bench_cost.py --json benchmarks/results/cost.json

@@ -17,6 +17,10 @@ dtype; PyTorch gets tensors of the same dtype). What is timed, per op and dtype:
 Each number is the minimum over `--repeat` single calls after `--warmup` calls (timeit-style, GC
 off while timing): the least-disturbed run. The median goes to the JSON too.
 ratio = reference time / PyTorch time: below 1 the NumPy reference is faster.
+
+The goal (issue 19): every op's fwd+bwd ratio at most 3 in each dtype, the median at most 1. The
+"goal" column marks an op over it ("✗ over 3×"); the lines under the table give each dtype's median
+and the ops over. Naive ops (`*_naive`, loops on purpose) are timed but held to no goal.
 """
 
 from __future__ import annotations
@@ -46,8 +50,39 @@ COLUMNS = (
     "torch bwd ms",
     "bwd ratio",
     "fwd+bwd ratio",
+    "goal",
 )
 SEED = 0
+GOAL = 3.0  # every op's fwd+bwd ratio, in each dtype, at most this (issue 19)
+GOAL_MEDIAN = 1.0  # and the median over the ops, per dtype, at most this
+OVER = "✗ over 3×"
+
+
+def is_naive(name: str) -> bool:
+    """A deliberately naive op (`conv2d_naive`, loops by the definition): timed, but not held to the goal."""
+    return name.endswith("_naive")
+
+
+def goal_cell(row) -> str:
+    """The goal column: "≤ 3×", with the marker when the fwd+bwd ratio is over it (naive ops: no goal)."""
+    if is_naive(row["op"]):
+        return "none (naive on purpose)"
+    return f"≤ {GOAL:g}×" + (f" {OVER}" if row["fwd+bwd_ratio"] > GOAL else "")
+
+
+def goal_summary(rows) -> list:
+    """Lines per dtype: the median fwd+bwd ratio against GOAL_MEDIAN and the ops over GOAL."""
+    lines = []
+    for dtype in dict.fromkeys(r["dtype"] for r in rows):
+        held = [r for r in rows if r["dtype"] == dtype and not is_naive(r["op"])]
+        if not held:
+            continue
+        median = statistics.median(r["fwd+bwd_ratio"] for r in held)
+        over = [f"{r['op']} {r['fwd+bwd_ratio']:.2f}" for r in held if r["fwd+bwd_ratio"] > GOAL]
+        lines.append(f"{dtype}: median fwd+bwd ratio {median:.2f} over {len(held)} ops (goal ≤ {GOAL_MEDIAN:g}"
+                     f"{'' if median <= GOAL_MEDIAN else ', ' + OVER.replace('3×', f'{GOAL_MEDIAN:g}×')}); "
+                     + (f"{len(over)} over {GOAL:g}×: {', '.join(over)}" if over else f"every op ≤ {GOAL:g}×"))
+    return lines
 
 
 def timeit(fn, setup=None, *, repeat: int, warmup: int) -> dict:
@@ -170,6 +205,8 @@ def format_table(rows) -> str:
     """A Markdown table, one row per op and dtype."""
 
     def cell(r, c):
+        if c == "goal":
+            return goal_cell(r)
         key = c.replace(" ", "_")
         v = r[key]
         if isinstance(v, str):
@@ -286,12 +323,14 @@ def main(argv=None) -> list:
             rows.append(bench_op(ops.REGISTRY[name], dtype, repeat=args.repeat, warmup=args.warmup))
             print(f"  {name} {dtype}: done", file=sys.stderr, flush=True)
     print(format_table(rows))
+    print("\n" + "\n".join(goal_summary(rows)))
     naive = [bench_naive(ops.REGISTRY[n], ops.REGISTRY[n[: -len("_naive")]], d, repeat=max(1, args.repeat // 3),
                          warmup=min(args.warmup, 1))
              for n in args.names if n.endswith("_naive") and n[: -len("_naive")] in ops.REGISTRY
              for d in args.dtype_list]
     footnotes(rows, naive)
-    write_json(args.json, {"meta": meta, "results": rows, "naive_vs_vectorised": naive})
+    write_json(args.json, {"meta": meta, "results": rows, "naive_vs_vectorised": naive,
+                           "goal": {"max_ratio": GOAL, "max_median": GOAL_MEDIAN, "summary": goal_summary(rows)}})
     return rows
 
 

@@ -62,6 +62,8 @@ def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
     assert "torch threads:" in text and "ratio = reference time / PyTorch time" in text
     table = parse_table(text)
     assert list(table[0]) == list(bench.COLUMNS)
+    assert all(r["goal"] in ("≤ 3×", "≤ 3× ✗ over 3×") for r in table)
+    assert re.search(r"^float64: median fwd\+bwd ratio [\d.]+ over 2 ops \(goal ≤ 1", text, re.M)
     assert [(r["op"], r["dtype"]) for r in table] == [
         ("relu", "float64"),
         ("relu", "float32"),
@@ -106,6 +108,25 @@ def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
     ]
 
 
+def test_goal_column_marks_ops_over_three_times_and_the_medians(bench):
+    """The goal column: "≤ 3×", plus the marker over 3×; naive ops have no goal; the summary gives
+    each dtype's median (naive ops left out) against 1 and names the ops over 3×."""
+    def row(op, dtype, ratio):
+        return {"op": op, "dtype": dtype, "fwd+bwd_ratio": ratio}
+
+    assert bench.goal_cell(row("relu", "float64", 2.99)) == "≤ 3×"
+    assert bench.goal_cell(row("relu", "float64", 3.0)) == "≤ 3×"
+    assert bench.goal_cell(row("gelu", "float32", 3.01)) == "≤ 3× ✗ over 3×"
+    assert "over" not in bench.goal_cell(row("conv2d_naive", "float64", 400.0))
+    rows = [row("a", "float64", 0.5), row("b", "float64", 0.9), row("c", "float64", 4.0),
+            row("conv2d_naive", "float64", 400.0), row("a", "float32", 1.5), row("b", "float32", 2.0)]
+    f64, f32 = bench.goal_summary(rows)
+    assert f64.startswith("float64: median fwd+bwd ratio 0.90 over 3 ops (goal ≤ 1)")
+    assert "1 over 3×: c 4.00" in f64 and "conv2d_naive" not in f64
+    assert f32.startswith("float32: median fwd+bwd ratio 1.75 over 2 ops (goal ≤ 1, ✗ over 1×)")
+    assert f32.endswith("every op ≤ 3×")
+
+
 def test_timer_returns_min_and_median(bench):
     calls = []
     t = bench.timeit(lambda s: calls.append(s), lambda: "state", repeat=3, warmup=2)
@@ -127,6 +148,14 @@ def test_training_benchmark_reports_every_model(capsys):
     for r in rows.values():  # 50% is reached in the first epochs: a finite time, no speed claim
         assert r["epoch"] is not None and math.isfinite(r["time"]) and r["time"] > 0 and r["acc"] >= 0.5
     assert "time to 50% test accuracy" in capsys.readouterr().out
+
+
+def test_training_benchmark_times_the_lectures_runs():
+    """bench_training --lectures' runs, shortened: each model trains and reports a time and a result."""
+    runs = load("bench_training").lectures(scale=0.01)
+    assert {k.split(" (")[0] for k in runs} == {"06 cnn numpy float64", "07 char lstm numpy float64",
+                                                "07 char lstm torch float32", "08 gpt numpy float64"}
+    assert all(math.isfinite(r["time"]) and r["time"] > 0 and math.isfinite(r["result"]) for r in runs.values())
 
 
 @pytest.mark.pipeline

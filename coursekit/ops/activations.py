@@ -163,7 +163,8 @@ _GELU_MISTAKES = (
             "sqrt(2 pi): your backward returns dout * Phi(x) only.",
             backward=lambda dout, c: dout * 0.5 * (1.0 + erf(c[0] / math.sqrt(2.0)))),
     mistake("the tanh approximation's derivative", "your gradient is that of the tanh approximation: "
-            "differentiate the exact x * Phi(x).", backward=lambda dout, c: act.gelu_backward(dout, (c[0], "tanh"))),
+            "differentiate the exact x * Phi(x).",
+            backward=lambda dout, c: act.gelu_backward(dout, act.gelu_forward(c[0], "tanh")[1])),
     forgot_dout("Phi(x) + x phi(x)"),
 )
 _SOFTMAX_MISTAKES = (

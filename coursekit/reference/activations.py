@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erf  # NumPy has no vectorised erf; scipy comes with scikit-learn
+from scipy.special import ndtr  # the normal CDF: NumPy has no vectorised erf; scipy comes with scikit-learn
 
 from ._validate import array, axis, same_shape
 
-_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
@@ -23,17 +23,26 @@ def _dout(dout, out):
 
 
 def sigmoid_forward(x):
-    """Logistic sigmoid 1 / (1 + e^-x), stable for |x| = 1000 (only exp of -|x| is taken)."""
+    """Logistic sigmoid 1 / (1 + e^-x), stable for |x| = 1000.
+
+    Computed as (1 + tanh(x / 2)) / 2, the same function: tanh never overflows, so no branch on the
+    sign of x is needed (np.where would evaluate both branches and pick per element, far slower).
+    """
     x = array("x", x)
-    e = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out = np.tanh(0.5 * x)
+    out += 1.0
+    out *= 0.5
     return out, out
 
 
 def sigmoid_backward(dout, cache):
     """sigma'(x) = sigma(x) (1 - sigma(x)); the cache is the forward output."""
     out = cache
-    return _dout(dout, out) * out * (1.0 - out)
+    dout = _dout(dout, out)
+    dx = 1.0 - out  # one new array, then updated in place
+    dx *= out
+    dx *= dout
+    return dx
 
 
 def tanh_forward(x):
@@ -45,7 +54,11 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     """tanh'(x) = 1 - tanh(x)^2; the cache is the forward output."""
     out = cache
-    return _dout(dout, out) * (1.0 - out * out)
+    dout = _dout(dout, out)
+    dx = np.square(out)
+    np.subtract(1.0, dx, out=dx)  # in place: one new array instead of three
+    dx *= dout
+    return dx
 
 
 def relu_forward(x):
@@ -61,53 +74,75 @@ def relu_backward(dout, cache):
 
 
 def leaky_relu_forward(x, negative_slope=0.01):
-    """x where x > 0, negative_slope * x elsewhere (`F.leaky_relu`)."""
+    """x where x > 0, negative_slope * x elsewhere (`F.leaky_relu`).
+
+    Written max(x, 0) + negative_slope * min(x, 0): plain arithmetic, no per-element branch (np.where).
+    """
     x = array("x", x)
-    return np.where(x > 0, x, negative_slope * x), (x, negative_slope)
+    out = np.minimum(x, 0.0)
+    out *= negative_slope
+    out += np.maximum(x, 0.0)
+    return out, (x, negative_slope)
 
 
 def leaky_relu_backward(dout, cache):
-    """Gradient 1 where x > 0, negative_slope elsewhere (x = 0 included, as in PyTorch)."""
+    """Gradient 1 where x > 0, negative_slope elsewhere (x = 0 included, as in PyTorch).
+
+    The slope is negative_slope + (1 - negative_slope) * [x > 0], arithmetic on the mask (np.where branches).
+    """
     x, negative_slope = cache
     dout = _dout(dout, x)
-    return np.where(x > 0, dout, negative_slope * dout)
+    slope = (x > 0).astype(np.result_type(x, dout))
+    slope *= 1.0 - negative_slope
+    slope += negative_slope
+    slope *= dout
+    return slope
 
 
 def gelu_forward(x, approximate="none"):
     """GELU, x * Phi(x) with Phi the standard normal CDF (`F.gelu`).
 
-    approximate="none" uses the exact erf; "tanh" the tanh approximation.
+    approximate="none" uses the exact Phi (scipy's ndtr, 1/2 (1 + erf(x / sqrt 2))); "tanh" the
+    tanh approximation. The cache keeps Phi(x) for the backward, so erf is evaluated once.
     """
     x = array("x", x)
     if approximate == "none":
-        cdf = 0.5 * (1.0 + erf(x / _SQRT2))
+        cdf = ndtr(x)
     elif approximate == "tanh":
-        cdf = 0.5 * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+        cdf = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+        cdf += 1.0
+        cdf *= 0.5
     else:
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x * cdf, (x, approximate)
+    return x * cdf, (x, approximate, cdf)
 
 
 def gelu_backward(dout, cache):
     """d/dx [x Phi(x)] = Phi(x) + x phi(x) (exact), or the derivative of the tanh form."""
-    x, approximate = cache
+    x, approximate, cdf = cache
     dout = _dout(dout, x)
     if approximate == "none":
-        cdf = 0.5 * (1.0 + erf(x / _SQRT2))
-        pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-        return dout * (cdf + x * pdf)
-    inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-    t = np.tanh(inner)
-    dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
-    return dout * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+        dx = np.square(x)  # then x phi(x) = x exp(-x^2 / 2) / sqrt(2 pi), in place
+        dx *= -0.5
+        np.exp(dx, out=dx)
+        dx *= x
+        dx *= _INV_SQRT_2PI
+    else:
+        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+        dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+        dx = 0.5 * x * (1.0 - t * t) * dinner
+    dx += cdf
+    dx *= dout
+    return dx
 
 
 def softmax_forward(x, dim=-1):
     """exp(x) / sum(exp(x)) along `dim`; the row maximum is subtracted first, so |x| = 1000 is fine."""
     x = array("x", x, min_ndim=1)
     d = axis("dim", dim, x)
-    e = np.exp(x - x.max(axis=d, keepdims=True))
-    out = e / e.sum(axis=d, keepdims=True)
+    out = x - x.max(axis=d, keepdims=True)  # one new array: exp and the division happen in place
+    np.exp(out, out=out)
+    out /= out.sum(axis=d, keepdims=True)
     return out, (out, d)
 
 
@@ -115,15 +150,17 @@ def softmax_backward(dout, cache):
     """dx = s * (dout - sum(dout * s)) along `dim` (the Jacobian-vector product, no Jacobian)."""
     out, d = cache
     dout = _dout(dout, out)
-    return out * (dout - (dout * out).sum(axis=d, keepdims=True))
+    dx = dout - (dout * out).sum(axis=d, keepdims=True)
+    dx *= out
+    return dx
 
 
 def log_softmax_forward(x, dim=-1):
     """x - logsumexp(x) along `dim`, computed directly (never log of softmax, which underflows)."""
     x = array("x", x, min_ndim=1)
     d = axis("dim", dim, x)
-    shifted = x - x.max(axis=d, keepdims=True)
-    out = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+    out = x - x.max(axis=d, keepdims=True)  # shifted, then minus log-sum-exp in place
+    out -= np.log(np.exp(out).sum(axis=d, keepdims=True))
     return out, (out, d)
 
 
@@ -131,7 +168,10 @@ def log_softmax_backward(dout, cache):
     """dx = dout - softmax(x) * sum(dout) along `dim`."""
     out, d = cache
     dout = _dout(dout, out)
-    return dout - np.exp(out) * dout.sum(axis=d, keepdims=True)
+    dx = np.exp(out)
+    dx *= -dout.sum(axis=d, keepdims=True)
+    dx += dout
+    return dx
 
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "gelu", "softmax", "log_softmax")

@@ -63,7 +63,9 @@ def _softmax_rows(s):
     alive = np.isfinite(m)
     e = np.exp(s - np.where(alive, m, 0.0))
     total = e.sum(axis=-1, keepdims=True)
-    return np.divide(e, total, out=np.zeros_like(e), where=total > 0), alive
+    total[total == 0] = 1.0  # a dead row's e is all 0: dividing by 1 keeps it 0 (a masked divide is slow)
+    e /= total
+    return e, alive
 
 
 def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_causal=False, scale=None):
@@ -78,7 +80,8 @@ def scaled_dot_product_attention_forward(query, key, value, attn_mask=None, is_c
         raise ValueError(f"query (..., L, E), key (..., S, E) and value (..., S, Ev) do not fit: query {q.shape}, "
                          f"key {k.shape}, value {v.shape}")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    s = (q @ np.swapaxes(k, -1, -2)) * scale
+    s = q @ np.swapaxes(k, -1, -2)
+    s *= scale
     mask = _scores_mask(attn_mask, is_causal, s.shape)
     if mask is not None:
         s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
@@ -92,8 +95,10 @@ def _attention_backward(dout, dp_extra, cache):
     dp = dout @ np.swapaxes(v, -1, -2)
     if dp_extra is not None:
         dp = dp + dp_extra
-    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # softmax backward, row by row
-    return (ds @ k) * scale, (np.swapaxes(ds, -1, -2) @ q) * scale, dv
+    ds = dp - (dp * p).sum(axis=-1, keepdims=True)  # softmax backward, row by row: p * (dp - rowsum(dp * p))
+    ds *= p
+    ds *= scale  # the scale of q k^T, once here rather than on both products
+    return ds @ k, np.swapaxes(ds, -1, -2) @ q, dv
 
 
 def scaled_dot_product_attention_backward(dout, cache):
@@ -220,12 +225,14 @@ def layer_norm_forward(x, weight=None, bias=None, normalized_shape=None, eps=1e-
         if v is not None and array(name, v).shape != shape:
             raise ValueError(f"{name} must have shape {shape} (normalized_shape), got {np.shape(v)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    inv_std = 1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
-    xhat = (x - mean) * inv_std
+    xhat = x - x.mean(axis=axes, keepdims=True)  # centred once: the variance and xhat both use it
+    inv_std = np.square(xhat).mean(axis=axes, keepdims=True)
+    inv_std += eps
+    inv_std = 1.0 / np.sqrt(inv_std)
+    xhat *= inv_std
     out = xhat if weight is None else xhat * weight
     if bias is not None:
-        out = out + bias
+        out = out + bias if out is xhat else np.add(out, bias, out=out)
     return out, (xhat, inv_std, weight, bias is not None, axes)
 
 
@@ -239,8 +246,11 @@ def layer_norm_backward(dout, cache):
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the output's shape {xhat.shape}, got {dout.shape}")
     g = dout if weight is None else dout * weight
-    m = int(np.prod([xhat.shape[a] for a in axes]))
-    dx = inv_std / m * (m * g - g.sum(axis=axes, keepdims=True) - xhat * (g * xhat).sum(axis=axes, keepdims=True))
+    gx = g * xhat
+    dx = xhat * -gx.mean(axis=axes, keepdims=True)  # inv_std (g - mean(g) - xhat mean(g xhat)), in place
+    dx += g
+    dx -= g.mean(axis=axes, keepdims=True)
+    dx *= inv_std
     lead = tuple(range(xhat.ndim - len(axes)))
     dweight = None if weight is None else (dout * xhat).sum(axis=lead)
     dbias = dout.sum(axis=lead) if has_bias else None

@@ -196,8 +196,9 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):
 def conv2d_backward(dout, cache):
     """Gradients of `conv2d_forward`. dout: (N, C_out, OH, OW). Returns (dx, dweight, dbias).
 
-    dweight = dout^T @ cols is one matrix product; dx collects, for each kernel offset (p, q),
-    dout @ weight[:, :, p, q] added onto the pixels that offset touched (col2im, channels last).
+    dweight = dout^T @ cols is one matrix product; so is dcols = dout @ weight, every window's
+    gradient, which col2im then adds back, for each kernel offset (p, q), onto the pixels that offset
+    touched (channels last). One big product is much faster than one small one per offset.
     """
     x_shape, weight, bias, stride, padding, dilation, cols = cache
     n, c, h, w = x_shape
@@ -209,11 +210,11 @@ def conv2d_backward(dout, cache):
     dweight = (cols.T @ d2).T.reshape(f, kh, kw, c).transpose(0, 3, 1, 2)  # (cols^T d2)^T: OpenBLAS is faster
     dbias = None if bias is None else d2.sum(axis=0)
     (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-    dxp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=np.result_type(d2, weight))
+    dcols = (d2 @ weight.transpose(0, 2, 3, 1).reshape(f, -1)).reshape(n, oh, ow, kh, kw, c)
+    dxp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=dcols.dtype)
     for p in range(kh):
         for q in range(kw):
-            dxp[:, p * dh:p * dh + sh * (oh - 1) + 1:sh, q * dw:q * dw + sw * (ow - 1) + 1:sw] \
-                += (d2 @ weight[:, :, p, q]).reshape(n, oh, ow, c)
+            dxp[:, p * dh:p * dh + sh * (oh - 1) + 1:sh, q * dw:q * dw + sw * (ow - 1) + 1:sw] += dcols[:, :, :, p, q]
     dx = dxp[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
     return dx, dweight, dbias
 
@@ -299,6 +300,12 @@ def avg_pool2d_backward(dout, cache):
 
 # ------------------------------------------------------------------ batch norm
 
+def _channel_dot(a, b):
+    """sum(a * b) over every dimension but the channels (1): (C,), by einsum without the product array."""
+    n, c = a.shape[:2]
+    return np.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+
+
 def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
                        momentum=0.1, eps=1e-5):
     """`F.batch_norm` over the channel dimension 1 of x: (N, C), (N, C, L) or (N, C, H, W).
@@ -329,7 +336,9 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
     if training:
         if count < 2:
             raise ValueError(f"batch_norm in training needs more than one value per channel, got x {x.shape}")
-        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        mean = x.mean(axis=axes)
+        xc = x - mean.reshape(bshape)  # centred once: the variance and xhat both use it
+        var = _channel_dot(xc, xc) / count
         if rm is not None:
             rm = (1 - momentum) * rm + momentum * mean
         if rv is not None:
@@ -338,12 +347,14 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
         if rm is None or rv is None:
             raise ValueError("batch_norm with training=False needs running_mean and running_var")
         mean, var = rm, rv
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)
+        xc = x - mean.reshape(bshape)
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    xhat = xc
+    xhat *= inv_std.reshape(bshape)
     w, b = params["weight"], params["bias"]
     out = xhat if w is None else xhat * w.reshape(bshape)
     if b is not None:
-        out = out + b.reshape(bshape)
+        out = out + b.reshape(bshape) if out is xhat else np.add(out, b.reshape(bshape), out=out)
     cache = {"xhat": xhat, "inv_std": inv_std, "weight": w, "has_bias": b is not None, "training": training,
              "axes": axes, "bshape": bshape, "running_mean": rm, "running_var": rv}
     return out, cache
@@ -359,15 +370,19 @@ def batch_norm_backward(dout, cache):
     dout = array("dout", dout)
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the output's shape {xhat.shape}, got {dout.shape}")
-    g = dout if w is None else dout * w.reshape(bshape)
-    if cache["training"]:
+    sum_dout = dout.sum(axis=axes)
+    sum_dout_xhat = _channel_dot(dout, xhat)
+    scale = inv_std if w is None else inv_std * w  # g = dout * weight enters dx only through this factor
+    if cache["training"]:  # the one-formula form, with the two sums above reused for dweight and dbias
         m = xhat.size // xhat.shape[1]
-        dx = (inv_std / m).reshape(bshape) * (m * g - g.sum(axis=axes).reshape(bshape)
-                                              - xhat * (g * xhat).sum(axis=axes).reshape(bshape))
+        dx = xhat * (-sum_dout_xhat / m).reshape(bshape)
+        dx += dout
+        dx -= (sum_dout / m).reshape(bshape)
+        dx *= scale.reshape(bshape)
     else:
-        dx = g * inv_std.reshape(bshape)
-    dweight = None if w is None else (dout * xhat).sum(axis=axes)
-    dbias = dout.sum(axis=axes) if cache["has_bias"] else None
+        dx = dout * scale.reshape(bshape)
+    dweight = None if w is None else sum_dout_xhat
+    dbias = sum_dout if cache["has_bias"] else None
     return dx, dweight, dbias
 
 

@@ -31,8 +31,9 @@ def _reduce(loss, reduction, count=None):
     return np.asarray(total)
 
 
-def _dloss(dout, shape, reduction, count, dtype=np.float64):
-    """Upstream gradient broadcast to the per-element loss, with the mean's 1/count."""
+def _dloss(dout, shape, reduction, count):
+    """Upstream gradient of the per-element loss: dout itself for "none"; for "mean" and "sum" a
+    Python float (dout, / count for the mean) that scales every element without an array of copies."""
     dout = array("dout", dout)
     if reduction == "none":
         if dout.shape != shape:
@@ -41,8 +42,7 @@ def _dloss(dout, shape, reduction, count, dtype=np.float64):
     if dout.shape != ():
         raise ValueError(f"dout must have the loss's shape () (a 0-d array, reduction={reduction!r}), "
                          f"got {dout.shape}")
-    scale = float(dout) / (max(count, 1) if reduction == "mean" else 1)
-    return np.full(shape, scale, dtype=dtype)
+    return float(dout) / (max(count, 1) if reduction == "mean" else 1)
 
 
 def _pair(input, target):
@@ -57,13 +57,13 @@ def mse_loss_forward(input, target, reduction="mean"):
     """Mean squared error: (input - target)^2, reduced. input, target: same shape (any)."""
     input, target = _pair(input, target)
     diff = input - target
-    return _reduce(diff * diff, _reduction(reduction)), (diff, reduction)
+    return _reduce(np.square(diff), _reduction(reduction)), (diff, reduction)
 
 
 def mse_loss_backward(dout, cache):
     """dinput = 2 (input - target) * dout (/ n for the mean)."""
     diff, reduction = cache
-    return 2.0 * diff * _dloss(dout, diff.shape, reduction, diff.size, diff.dtype)
+    return diff * (2.0 * _dloss(dout, diff.shape, reduction, diff.size))
 
 
 def l1_loss_forward(input, target, reduction="mean"):
@@ -76,25 +76,36 @@ def l1_loss_forward(input, target, reduction="mean"):
 def l1_loss_backward(dout, cache):
     """dinput = sign(input - target) * dout: 0 where input == target, as PyTorch."""
     diff, reduction = cache
-    return np.sign(diff) * _dloss(dout, diff.shape, reduction, diff.size, diff.dtype)
+    g = np.sign(diff)
+    g *= _dloss(dout, diff.shape, reduction, diff.size)
+    return g
 
 
 def smooth_l1_loss_forward(input, target, reduction="mean", beta=1.0):
-    """Huber-like loss: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = input - target)."""
+    """Huber-like loss: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = input - target).
+
+    Both zones in one formula, c (|d| - c / 2) / beta with c = min(|d|, beta): no np.where, which
+    computes both zones and then branches per element.
+    """
     input, target = _pair(input, target)
     if beta < 0:
         raise ValueError(f"beta must be >= 0, got {beta}")
     diff = input - target
-    ad = np.abs(diff)
-    loss = np.abs(diff) if beta == 0 else np.where(ad < beta, 0.5 * diff * diff / max(beta, _EPS), ad - 0.5 * beta)
+    loss = np.abs(diff)
+    if beta > 0:
+        c = np.minimum(loss, beta)
+        loss -= 0.5 * c
+        loss *= c
+        loss *= 1.0 / beta
     return _reduce(loss, _reduction(reduction)), (diff, reduction, beta)
 
 
 def smooth_l1_loss_backward(dout, cache):
-    """d / beta inside the quadratic zone, sign(d) outside."""
+    """d / beta inside the quadratic zone, sign(d) outside: clip(d / beta, -1, 1), one formula for both."""
     diff, reduction, beta = cache
-    g = np.sign(diff) if beta == 0 else np.where(np.abs(diff) < beta, diff / max(beta, _EPS), np.sign(diff))
-    return g * _dloss(dout, diff.shape, reduction, diff.size, diff.dtype)
+    g = np.sign(diff) if beta == 0 else np.clip(diff * (1.0 / beta), -1.0, 1.0)
+    g *= _dloss(dout, diff.shape, reduction, diff.size)
+    return g
 
 
 # ------------------------------------------------------------------ binary classification
@@ -117,7 +128,12 @@ def binary_cross_entropy_forward(input, target, reduction="mean"):
 def binary_cross_entropy_backward(dout, cache):
     """dinput = (p - t) / max(p (1 - p), 1e-12) * dout, PyTorch's clamped form."""
     p, t, reduction = cache
-    return (p - t) / np.maximum(p * (1.0 - p), _EPS) * _dloss(dout, p.shape, reduction, p.size, p.dtype)
+    denom = 1.0 - p
+    denom *= p
+    g = p - t
+    g /= np.maximum(denom, _EPS, out=denom)
+    g *= _dloss(dout, p.shape, reduction, p.size)
+    return g
 
 
 def binary_cross_entropy_with_logits_forward(input, target, reduction="mean"):
@@ -126,16 +142,24 @@ def binary_cross_entropy_with_logits_forward(input, target, reduction="mean"):
     loss = max(z, 0) - z t + log(1 + exp(-|z|))  (never exp of a large positive number).
     """
     z, t = _pair(input, target)
-    loss = np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
+    loss = np.abs(z)  # then log(1 + exp(-|z|)), in place
+    np.negative(loss, out=loss)
+    np.exp(loss, out=loss)
+    np.log1p(loss, out=loss)
+    loss += np.maximum(z, 0.0)
+    loss -= z * t
     return _reduce(loss, _reduction(reduction)), (z, t, reduction)
 
 
 def binary_cross_entropy_with_logits_backward(dout, cache):
-    """dinput = (sigmoid(z) - t) * dout."""
+    """dinput = (sigmoid(z) - t) * dout, sigmoid(z) = (1 + tanh(z / 2)) / 2 (stable, see activations)."""
     z, t, reduction = cache
-    e = np.exp(-np.abs(z))
-    sig = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    return (sig - t) * _dloss(dout, z.shape, reduction, z.size, z.dtype)
+    g = np.tanh(0.5 * z)
+    g += 1.0
+    g *= 0.5
+    g -= t
+    g *= _dloss(dout, z.shape, reduction, z.size)
+    return g
 
 
 # ------------------------------------------------------------------ multi-class classification
@@ -166,7 +190,7 @@ def nll_loss_forward(input, target, reduction="mean", ignore_index=-100):
 def nll_loss_backward(dout, cache):
     """dinput[n, target[n]] = -dout (/ number of counted rows for the mean); zero elsewhere."""
     shape, dtype, safe, keep, reduction, count = cache
-    g = _dloss(dout, shape[:1], reduction, count, dtype)
+    g = _dloss(dout, shape[:1], reduction, count)
     dx = np.zeros(shape, dtype=dtype)
     dx[np.arange(shape[0]), safe] = -g * keep
     return dx
@@ -178,8 +202,8 @@ def cross_entropy_forward(input, target, reduction="mean", ignore_index=-100):
     input: (N, C) logits; target: (N,) class indices. Returns the loss and a cache.
     """
     input, safe, keep = _class_targets(input, target, ignore_index)
-    shifted = input - input.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = input - input.max(axis=1, keepdims=True)  # shifted, then minus log-sum-exp in place
+    log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
     picked = -log_probs[np.arange(input.shape[0]), safe] * keep
     count = int(keep.sum())
     return _reduce(picked, _reduction(reduction), count), (log_probs, safe, keep, reduction, count)
@@ -188,10 +212,11 @@ def cross_entropy_forward(input, target, reduction="mean", ignore_index=-100):
 def cross_entropy_backward(dout, cache):
     """dinput = (softmax(input) - onehot(target)) * dout per row (/ counted rows for the mean)."""
     log_probs, safe, keep, reduction, count = cache
-    g = _dloss(dout, log_probs.shape[:1], reduction, count, log_probs.dtype) * keep
+    g = (_dloss(dout, log_probs.shape[:1], reduction, count) * keep).astype(log_probs.dtype, copy=False)
     dx = np.exp(log_probs)
     dx[np.arange(dx.shape[0]), safe] -= 1.0
-    return dx * g[:, None]
+    dx *= g[:, None]
+    return dx
 
 
 # ------------------------------------------------------------------ regularisation
@@ -212,16 +237,19 @@ def _scalar_dout(dout):
 def l1_penalty_backward(dout, cache):
     """dweight = lam * sign(weight) * dout."""
     weight, lam = cache
-    return (lam * np.sign(weight) * _scalar_dout(dout)).astype(weight.dtype)
+    g = np.sign(weight)
+    g *= lam * _scalar_dout(dout)
+    return g
 
 
 def l2_penalty_forward(weight, lam=1e-3):
     """lam / 2 * sum weight^2, a 0-d array (weight decay: its gradient is lam * weight)."""
     weight = array("weight", weight)
-    return np.asarray(0.5 * lam * (weight * weight).sum(), dtype=weight.dtype), (weight, lam)
+    w = weight.reshape(-1)
+    return np.asarray(0.5 * lam * (w @ w), dtype=weight.dtype), (weight, lam)  # w @ w: sum of squares, no temporary
 
 
 def l2_penalty_backward(dout, cache):
     """dweight = lam * weight * dout."""
     weight, lam = cache
-    return (lam * weight * _scalar_dout(dout)).astype(weight.dtype)
+    return weight * (lam * _scalar_dout(dout))
