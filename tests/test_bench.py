@@ -174,11 +174,11 @@ def test_grading_benchmark_compares_stock_and_dask_on_the_same_submissions(capsy
 
 @pytest.mark.pipeline
 def test_cost_benchmark_measures_autograde_and_the_first_check(tmp_path, capsys):
-    """benchmarks/bench_cost.py with 1 and 2 submissions: every run grades all it was given (it
+    """benchmarks/bench_cost.py with 1 and 2 submissions of the smallest assignment: every run grades all it was given (it
     raises otherwise), and the first check() in a fresh kernel is timed. No speed claim here."""
     module = load("bench_cost")
     out = tmp_path / "results" / "cost.json"
-    result = module.main(["--few", "1", "--many", "2", "--json", str(out)])
+    result = module.main(["--assignment", "01_neurons", "--few", "1", "--many", "2", "--json", str(out)])
     assert json.loads(out.read_text()) == result
     for key in ("autograde_per_submission_cpu_s", "autograde_per_submission_cpu_unisolated_s", "isolation_ratio"):
         assert math.isfinite(result[key])

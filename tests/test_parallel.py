@@ -102,15 +102,15 @@ def test_dask_workers_grade_exactly_like_stock_sequential_nbgrader(submitted, tm
     # a manual score given before a forced regrade survives it, and keeps the cell marked for review
     with Course(ours).gradebook() as gb:
         grade = gb.find_grade("test_mse_loss_forward", ASSIGNMENT, ASSIGNMENT, "solution")
-        grade.manual_score = 0.5
+        grade.manual_score = 0.25  # of the cell's 0.5
         gb.db.commit()
     forced = _cli("--course", str(ours), "autograde", ASSIGNMENT, "--workers", "2", "--force",
                   "--student", "solution", "--device", "cpu")
     assert forced.returncode == 0, forced.stdout + forced.stderr
     with Course(ours).gradebook() as gb:
         grade = gb.find_grade("test_mse_loss_forward", ASSIGNMENT, ASSIGNMENT, "solution")
-        assert (grade.auto_score, grade.manual_score, grade.needs_manual_grade) == (1.0, 0.5, True)
-        assert gb.find_submission(ASSIGNMENT, "solution").score == report["solution"]["max_score"] - 0.5
+        assert (grade.auto_score, grade.manual_score, grade.needs_manual_grade) == (0.5, 0.25, True)
+        assert gb.find_submission(ASSIGNMENT, "solution").score == report["solution"]["max_score"] - 0.25
         assert len(gb.find_assignment(ASSIGNMENT).submissions) == len(CHOSEN) + 2  # no duplicate rows
 
 

@@ -30,6 +30,9 @@ from pipeline_helpers import (  # noqa: E402
 )
 
 ASSIGNMENT = "03_losses"
+FULL_MARKS = sum(c.metadata["nbgrader"]["points"] for c in nbformat.read(
+    ROOT / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).cells
+    if c.metadata.get("nbgrader", {}).get("grade"))
 
 
 def _pg_bin(name: str) -> str:
@@ -178,12 +181,12 @@ def test_a_gradebook_that_disappears_mid_run_costs_no_student_a_grade(postgres_u
         stored = {sid: (score, n) for sid, score, n in cur.fetchall()}
     conn.close()
     for sid, (score, n) in stored.items():
-        assert n == 0 or score == 15, (sid, score, n)
+        assert n == 0 or score == FULL_MARKS, (sid, score, n)
 
     again = _cli("--course", str(course), "autograde", ASSIGNMENT, "--device", "cpu", url=url)
     assert again.returncode == 0, again.stdout + again.stderr
     report = {s["student"]: s for s in json.loads((course / "reports" / f"{ASSIGNMENT}.json").read_text())["students"]}
-    assert {s: (r["status"], r["score"]) for s, r in report.items()} == {s: ("graded", 15) for s in students}
+    assert {s: (r["status"], r["score"]) for s, r in report.items()} == {s: ("graded", FULL_MARKS) for s in students}
     conn = psycopg2.connect(host=str(socket_dir), user="postgres", dbname="midrun")
     with conn, conn.cursor() as cur:
         cur.execute("SELECT count(*), count(DISTINCT student_id) FROM submitted_assignment")

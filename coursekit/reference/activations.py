@@ -25,13 +25,12 @@ def _dout(dout, out):
 def sigmoid_forward(x):
     """Logistic sigmoid 1 / (1 + e^-x), stable for |x| = 1000.
 
-    Computed as (1 + tanh(x / 2)) / 2, the same function: tanh never overflows, so no branch on the
-    sign of x is needed (np.where would evaluate both branches and pick per element, far slower).
+    Written e^min(x, 0) / (1 + e^-|x|), equal to it for either sign: no exponent is ever positive, so
+    nothing overflows and sigmoid(-40) keeps its 4e-18, with no branch on the sign (np.where is slow).
     """
     x = array("x", x)
-    out = np.tanh(0.5 * x)
-    out += 1.0
-    out *= 0.5
+    out = np.exp(np.minimum(x, 0.0))
+    out /= 1.0 + np.exp(-np.abs(x))
     return out, out
 
 
@@ -55,8 +54,7 @@ def tanh_backward(dout, cache):
     """tanh'(x) = 1 - tanh(x)^2; the cache is the forward output."""
     out = cache
     dout = _dout(dout, out)
-    dx = np.square(out)
-    np.subtract(1.0, dx, out=dx)  # in place: one new array instead of three
+    dx = 1.0 - np.square(out)
     dx *= dout
     return dx
 
@@ -122,9 +120,7 @@ def gelu_backward(dout, cache):
     x, approximate, cdf = cache
     dout = _dout(dout, x)
     if approximate == "none":
-        dx = np.square(x)  # then x phi(x) = x exp(-x^2 / 2) / sqrt(2 pi), in place
-        dx *= -0.5
-        np.exp(dx, out=dx)
+        dx = np.exp(-0.5 * np.square(x))  # then x phi(x) = x exp(-x^2 / 2) / sqrt(2 pi)
         dx *= x
         dx *= _INV_SQRT_2PI
     else:

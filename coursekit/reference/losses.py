@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import array, indices, same_shape
+from .activations import sigmoid_forward
 
 REDUCTIONS = ("mean", "sum", "none")
 _EPS = 1e-12  # PyTorch's clamp in the binary cross-entropy gradient
@@ -131,7 +132,7 @@ def binary_cross_entropy_backward(dout, cache):
     denom = 1.0 - p
     denom *= p
     g = p - t
-    g /= np.maximum(denom, _EPS, out=denom)
+    g /= np.maximum(denom, _EPS)
     g *= _dloss(dout, p.shape, reduction, p.size)
     return g
 
@@ -142,21 +143,16 @@ def binary_cross_entropy_with_logits_forward(input, target, reduction="mean"):
     loss = max(z, 0) - z t + log(1 + exp(-|z|))  (never exp of a large positive number).
     """
     z, t = _pair(input, target)
-    loss = np.abs(z)  # then log(1 + exp(-|z|)), in place
-    np.negative(loss, out=loss)
-    np.exp(loss, out=loss)
-    np.log1p(loss, out=loss)
+    loss = np.log1p(np.exp(-np.abs(z)))
     loss += np.maximum(z, 0.0)
     loss -= z * t
     return _reduce(loss, _reduction(reduction)), (z, t, reduction)
 
 
 def binary_cross_entropy_with_logits_backward(dout, cache):
-    """dinput = (sigmoid(z) - t) * dout, sigmoid(z) = (1 + tanh(z / 2)) / 2 (stable, see activations)."""
+    """dinput = (sigmoid(z) - t) * dout, with the stable sigmoid of chapter 02."""
     z, t, reduction = cache
-    g = np.tanh(0.5 * z)
-    g += 1.0
-    g *= 0.5
+    g = sigmoid_forward(z)[0]
     g -= t
     g *= _dloss(dout, z.shape, reduction, z.size)
     return g
