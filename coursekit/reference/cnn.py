@@ -196,9 +196,8 @@ def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):
 def conv2d_backward(dout, cache):
     """Gradients of `conv2d_forward`. dout: (N, C_out, OH, OW). Returns (dx, dweight, dbias).
 
-    dweight = dout^T @ cols is one matrix product; so is dcols = dout @ weight, every window's
-    gradient, which col2im then adds back, for each kernel offset (p, q), onto the pixels that offset
-    touched (channels last). One big product is much faster than one small one per offset.
+    dweight = dout^T @ cols is one matrix product; dx collects, for each kernel offset (p, q),
+    dout @ weight[:, :, p, q] added onto the pixels that offset touched (col2im, channels last).
     """
     x_shape, weight, bias, stride, padding, dilation, cols = cache
     n, c, h, w = x_shape
@@ -210,11 +209,11 @@ def conv2d_backward(dout, cache):
     dweight = (cols.T @ d2).T.reshape(f, kh, kw, c).transpose(0, 3, 1, 2)  # (cols^T d2)^T: OpenBLAS is faster
     dbias = None if bias is None else d2.sum(axis=0)
     (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
-    dcols = (d2 @ weight.transpose(0, 2, 3, 1).reshape(f, -1)).reshape(n, oh, ow, kh, kw, c)
-    dxp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=dcols.dtype)
+    dxp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=np.result_type(d2, weight))
     for p in range(kh):
         for q in range(kw):
-            dxp[:, p * dh:p * dh + sh * (oh - 1) + 1:sh, q * dw:q * dw + sw * (ow - 1) + 1:sw] += dcols[:, :, :, p, q]
+            dxp[:, p * dh:p * dh + sh * (oh - 1) + 1:sh, q * dw:q * dw + sw * (ow - 1) + 1:sw] \
+                += (d2 @ weight[:, :, p, q]).reshape(n, oh, ow, c)
     dx = dxp[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
     return dx, dweight, dbias
 
