@@ -66,6 +66,14 @@ def _windows(xp, kernel, stride, dilation, out_hw):
                       writeable=False)
 
 
+def _offset_slices(kernel, stride, dilation, out_hw):
+    """For each kernel offset (i, j), in row-major order, the (rows, cols) slices of the padded input
+    that offset reads in every window: window (oh, ow) reads pixel (oh * sH + i * dH, ow * sW + j * dW)."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    return [(slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+            for i in range(kh) for j in range(kw)]
+
+
 def _add_windows(dwin, padded_shape, stride, dilation, dtype):
     """The adjoint of `_windows`: add every window's gradient (N, C, OH, OW, kH, kW) back where it came from.
 
@@ -73,11 +81,8 @@ def _add_windows(dwin, padded_shape, stride, dilation, dtype):
     """
     dxp = np.zeros(padded_shape, dtype=dtype)
     _, _, oh, ow, kh, kw = dwin.shape
-    for i in range(kh):
-        for j in range(kw):
-            hi, wj = i * dilation[0], j * dilation[1]
-            dxp[:, :, hi:hi + stride[0] * (oh - 1) + 1:stride[0], wj:wj + stride[1] * (ow - 1) + 1:stride[1]] \
-                += dwin[:, :, :, :, i, j]
+    for k, (rows, cols) in enumerate(_offset_slices((kh, kw), stride, dilation, (oh, ow))):
+        dxp[:, :, rows, cols] += dwin[:, :, :, :, k // kw, k % kw]
     return dxp
 
 
@@ -243,24 +248,35 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1):
 
     x: (N, C, H, W). Returns out: (N, C, OH, OW) and a cache. Ties: the first maximum in the
     window's row-major order wins, as in PyTorch (it alone receives the gradient).
+    Computed as the elementwise maximum of kH * kW strided slices, one per kernel offset: whole-array
+    operations, where a max over each small window is many times slower.
     """
     x, kernel, stride, padding, dilation, out_hw = _pool_args(x, kernel_size, stride, padding, dilation)
-    win = _windows(_pad(x, padding, -np.inf), kernel, stride, dilation, out_hw)
-    win = win.reshape(*win.shape[:4], -1)  # (N, C, OH, OW, kH*kW), a copy
-    arg = win.argmax(axis=-1)  # the first maximum
-    out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-    return out, (x.shape, x.dtype, kernel, stride, padding, dilation, arg)
+    xp = _pad(x, padding, -np.inf)
+    slices = _offset_slices(kernel, stride, dilation, out_hw)
+    out = xp[:, :, slices[0][0], slices[0][1]].copy()
+    for rows, cols in slices[1:]:
+        np.maximum(out, xp[:, :, rows, cols], out=out)
+    return out, (xp, out, padding, slices)
 
 
 def max_pool2d_backward(dout, cache):
     """Gradient of `max_pool2d_forward`: each dout goes to its window's (first) maximum, and adds up
-    where windows overlap. dout: (N, C, OH, OW). Returns dx: (N, C, H, W)."""
-    x_shape, dtype, kernel, stride, padding, dilation, arg = cache
-    dout = _conv_dout(dout, arg.shape)
-    onehot = arg[..., None] == np.arange(kernel[0] * kernel[1])
-    dwin = (onehot * dout[..., None]).reshape(*arg.shape, *kernel)
-    padded = (*x_shape[:2], x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
-    return _unpad(_add_windows(dwin, padded, stride, dilation, np.result_type(dtype, dout)), padding)
+    where windows overlap. dout: (N, C, OH, OW). Returns dx: (N, C, H, W).
+
+    Offset by offset, in row-major order: a pixel equal to its window's maximum receives dout unless
+    an earlier offset of that window already did.
+    """
+    xp, out, padding, slices = cache
+    dout = _conv_dout(dout, out.shape)
+    dxp = np.zeros(xp.shape, dtype=np.result_type(xp, dout))
+    taken = np.zeros(out.shape, dtype=bool)
+    for rows, cols in slices:
+        hit = xp[:, :, rows, cols] == out
+        hit &= ~taken
+        taken |= hit
+        dxp[:, :, rows, cols] += hit * dout
+    return _unpad(dxp, padding)
 
 
 def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -270,9 +286,13 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad
     x: (N, C, H, W). Returns out: (N, C, OH, OW) and a cache.
     """
     x, kernel, stride, padding, dilation, out_hw = _pool_args(x, kernel_size, stride, padding)
-    win = _windows(_pad(x, padding), kernel, stride, dilation, out_hw)
+    xp = _pad(x, padding)
+    slices = _offset_slices(kernel, stride, (1, 1), out_hw)
+    out = xp[:, :, slices[0][0], slices[0][1]].copy()  # the windows' sums, one strided slice per offset
+    for rows, cols in slices[1:]:
+        out += xp[:, :, rows, cols]
     divisor = _pool_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, x.dtype)
-    out = win.sum(axis=(4, 5)) / divisor
+    out /= divisor
     return out, (x.shape, x.dtype, kernel, stride, padding, divisor)
 
 
