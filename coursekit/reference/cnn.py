@@ -213,12 +213,10 @@ def conv2d_backward(dout, cache):
     d2 = dout.transpose(0, 2, 3, 1).reshape(-1, f)  # (N*OH*OW, C_out)
     dweight = (cols.T @ d2).T.reshape(f, kh, kw, c).transpose(0, 3, 1, 2)  # (cols^T d2)^T: OpenBLAS is faster
     dbias = None if bias is None else d2.sum(axis=0)
-    (ph, pw), (sh, sw), (dh, dw) = padding, stride, dilation
+    ph, pw = padding
     dxp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=np.result_type(d2, weight))
-    for p in range(kh):
-        for q in range(kw):
-            dxp[:, p * dh:p * dh + sh * (oh - 1) + 1:sh, q * dw:q * dw + sw * (ow - 1) + 1:sw] \
-                += (d2 @ weight[:, :, p, q]).reshape(n, oh, ow, c)
+    for k, (rows, cols_) in enumerate(_offset_slices((kh, kw), stride, dilation, (oh, ow))):
+        dxp[:, rows, cols_] += (d2 @ weight[:, :, k // kw, k % kw]).reshape(n, oh, ow, c)
     dx = dxp[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
     return dx, dweight, dbias
 
