@@ -79,8 +79,10 @@ def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
                 col,
                 v,
             )  # printed to 3 decimals
-        for col in ("fwd ratio", "bwd ratio"):
+        for col in ("fwd ratio", "bwd ratio", "1-thread ratio"):
             assert math.isfinite(float(r[col])) and float(r[col]) > 0
+    # the like-for-like measure: one torch thread, one BLAS thread, and its own summary per dtype
+    assert re.search(r"^float32, 1 thread each: median fwd\+bwd ratio [\d.]+ over 2 ops \(goal ≤ 1", text, re.M)
 
     assert len(rows) == 4
     for row in rows:
@@ -99,6 +101,9 @@ def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
                 row[key],
             )
         assert row["fwd_ratio"] == pytest.approx(row["ref_fwd_ms"] / row["torch_fwd_ms"])
+        one = row["1_thread"]
+        assert row["1-thread_ratio"] == pytest.approx((one["ref_fwd_ms"] + one["ref_bwd_ms"])
+                                                      / (one["torch_fwd_ms"] + one["torch_bwd_ms"]))
         assert row["ref_dtypes"] == [row["dtype"]], "the reference must run in the input's dtype"
 
     saved = json.loads(out_json.read_text())
@@ -121,6 +126,8 @@ def test_goal_column_marks_ops_over_three_times_and_the_medians(bench):
     rows = [row("a", "float64", 0.5), row("b", "float64", 0.9), row("c", "float64", 4.0),
             row("conv2d_naive", "float64", 400.0), row("a", "float32", 1.5), row("b", "float32", 2.0)]
     f64, f32 = bench.goal_summary(rows)
+    assert bench.goal_summary([dict(r, one=r["fwd+bwd_ratio"] / 2) for r in rows], "one", ", 1 thread each")[0] \
+        .startswith("float64, 1 thread each: median fwd+bwd ratio 0.45 over 3 ops (goal ≤ 1); every op ≤ 3×")
     assert f64.startswith("float64: median fwd+bwd ratio 0.90 over 3 ops (goal ≤ 1)")
     assert "1 over 3×: c 4.00" in f64 and "conv2d_naive" not in f64
     assert f32.startswith("float32: median fwd+bwd ratio 1.75 over 2 ops (goal ≤ 1, ✗ over 1×)")

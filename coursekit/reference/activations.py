@@ -132,13 +132,23 @@ def gelu_backward(dout, cache):
     return dx
 
 
+def sum_of_products(a, b, axes=-1):
+    """sum(a * b) over `axes` (an int or a tuple), kept with size 1: one einsum, which never builds a * b."""
+    axes = tuple(ax % a.ndim for ax in ((axes,) if np.isscalar(axes) else axes))
+    k, last = "ijklmn"[:len(axes)], range(-len(axes), 0)
+    prod = np.einsum(f"...{k},...{k}->...", np.moveaxis(a, axes, last), np.moveaxis(b, axes, last))
+    return np.expand_dims(prod, axes)
+
+
 def softmax_forward(x, dim=-1):
-    """exp(x) / sum(exp(x)) along `dim`; the row maximum is subtracted first, so |x| = 1000 is fine."""
+    """exp(x) / sum(exp(x)) along `dim`; the row maximum is subtracted first, so |x| = 1000 is fine.
+
+    Each row is multiplied by 1 / its sum: one division per row, not one per element."""
     x = array("x", x, min_ndim=1)
     d = axis("dim", dim, x)
-    out = x - x.max(axis=d, keepdims=True)  # one new array: exp and the division happen in place
+    out = x - x.max(axis=d, keepdims=True)  # one new array: exp and the scaling happen in place
     np.exp(out, out=out)
-    out /= out.sum(axis=d, keepdims=True)
+    out *= 1.0 / out.sum(axis=d, keepdims=True)
     return out, (out, d)
 
 
@@ -146,7 +156,7 @@ def softmax_backward(dout, cache):
     """dx = s * (dout - sum(dout * s)) along `dim` (the Jacobian-vector product, no Jacobian)."""
     out, d = cache
     dout = _dout(dout, out)
-    dx = dout - (dout * out).sum(axis=d, keepdims=True)
+    dx = dout - sum_of_products(dout, out, d)
     dx *= out
     return dx
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ._validate import array, integer
-from .activations import relu_backward, relu_forward
+from .activations import relu_backward, relu_forward, softmax_backward, sum_of_products
 from .neurons import linear_backward, linear_forward
 
 __all__ = ["layer_norm_backward", "layer_norm_forward", "multi_head_attention_backward",
@@ -95,8 +95,7 @@ def _attention_backward(dout, dp_extra, cache):
     dp = dout @ np.swapaxes(v, -1, -2)
     if dp_extra is not None:
         dp = dp + dp_extra
-    ds = dp - (dp * p).sum(axis=-1, keepdims=True)  # softmax backward, row by row: p * (dp - rowsum(dp * p))
-    ds *= p
+    ds = softmax_backward(dp, (p, -1))  # row by row: p * (dp - rowsum(dp * p))
     ds *= scale  # the scale of q k^T, once here rather than on both products
     return ds @ k, np.swapaxes(ds, -1, -2) @ q, dv
 
@@ -226,9 +225,7 @@ def layer_norm_forward(x, weight=None, bias=None, normalized_shape=None, eps=1e-
             raise ValueError(f"{name} must have shape {shape} (normalized_shape), got {np.shape(v)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     xhat = x - x.mean(axis=axes, keepdims=True)  # centred once: the variance and xhat both use it
-    inv_std = np.square(xhat).mean(axis=axes, keepdims=True)
-    inv_std += eps
-    inv_std = 1.0 / np.sqrt(inv_std)
+    inv_std = 1.0 / np.sqrt(sum_of_products(xhat, xhat, axes) / math.prod(shape) + eps)  # no array of squares
     xhat *= inv_std
     out = xhat if weight is None else xhat * weight
     if bias is not None:
@@ -246,14 +243,15 @@ def layer_norm_backward(dout, cache):
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the output's shape {xhat.shape}, got {dout.shape}")
     g = dout if weight is None else dout * weight
-    gx = g * xhat
-    dx = xhat * -gx.mean(axis=axes, keepdims=True)  # inv_std (g - mean(g) - xhat mean(g xhat)), in place
-    dx += g
+    m = math.prod(xhat.shape[a] for a in axes)
+    dx = xhat * (-sum_of_products(g, xhat, axes) / m)  # dx = inv_std (g - mean(g) - xhat mean(g xhat)),
+    dx += g                                             # built in place
     dx -= g.mean(axis=axes, keepdims=True)
     dx *= inv_std
-    lead = tuple(range(xhat.ndim - len(axes)))
-    dweight = None if weight is None else (dout * xhat).sum(axis=lead)
-    dbias = dout.sum(axis=lead) if has_bias else None
+    trailing = xhat.shape[xhat.ndim - len(axes):]  # dweight, dbias: sums over the leading (batch) dims
+    rows_dout, rows_xhat = dout.reshape(-1, math.prod(trailing)), xhat.reshape(-1, math.prod(trailing))
+    dweight = None if weight is None else np.einsum("ni,ni->i", rows_dout, rows_xhat).reshape(trailing)
+    dbias = rows_dout.sum(axis=0).reshape(trailing) if has_bias else None
     return dx, dweight, dbias
 
 

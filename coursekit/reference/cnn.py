@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._validate import array, axis, generator, integer
+from .activations import sum_of_products
 from .train import Model
 
 __all__ = ["CNN", "avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward", "batch_norm_forward",
@@ -317,12 +318,6 @@ def avg_pool2d_backward(dout, cache):
 
 # ------------------------------------------------------------------ batch norm
 
-def _channel_dot(a, b):
-    """sum(a * b) over every dimension but the channels (1): (C,), by einsum without the product array."""
-    n, c = a.shape[:2]
-    return np.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
-
-
 def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
                        momentum=0.1, eps=1e-5):
     """`F.batch_norm` over the channel dimension 1 of x: (N, C), (N, C, L) or (N, C, H, W).
@@ -355,7 +350,7 @@ def batch_norm_forward(x, weight=None, bias=None, running_mean=None, running_var
             raise ValueError(f"batch_norm in training needs more than one value per channel, got x {x.shape}")
         mean = x.mean(axis=axes)
         xc = x - mean.reshape(bshape)  # centred once: the variance and xhat both use it
-        var = _channel_dot(xc, xc) / count
+        var = sum_of_products(xc, xc, axes).reshape(c) / count  # no array of squares
         if rm is not None:
             rm = (1 - momentum) * rm + momentum * mean
         if rv is not None:
@@ -388,7 +383,7 @@ def batch_norm_backward(dout, cache):
     if dout.shape != xhat.shape:
         raise ValueError(f"dout must have the output's shape {xhat.shape}, got {dout.shape}")
     sum_dout = dout.sum(axis=axes)
-    sum_dout_xhat = _channel_dot(dout, xhat)
+    sum_dout_xhat = sum_of_products(dout, xhat, axes).reshape(-1)
     scale = inv_std if w is None else inv_std * w  # g = dout * weight enters dx only through this factor
     if cache["training"]:  # the one-formula form, with the two sums above reused for dweight and dbias
         m = xhat.size // xhat.shape[1]
