@@ -8,7 +8,8 @@ accuracy first reaches the target. Run: `python benchmarks/bench_training.py [--
 
 `--lectures` also times the NumPy training runs of the lectures as the notebooks run them (one BLAS
 and one torch thread, as their first cell sets): chapter 06's CNN (15 epochs), chapter 07's char
-LSTM (300 Adam steps, batch 32 x 50 characters, and its PyTorch twin in float32) and chapter 08's
+LSTM (300 Adam steps, batch 32 x 50 characters, in float32 as the notebook trains it, and in float64;
+its PyTorch twin in float32) and chapter 08's
 GPT (300 steps, batch 16 x 32 characters, `gpt.CharRecipe`), training only.
 """
 from __future__ import annotations
@@ -126,14 +127,15 @@ def _char_ids():
     return ids[:int(0.9 * len(ids))], len(vocab)
 
 
-def lecture_lstm(steps=300, seq=50, batch=32):
-    """Chapter 07's run: rnn.CharLSTM (hidden 128, embed 32), Adam 3e-3, clip 5 (seconds, last loss)."""
+def lecture_lstm(steps=300, seq=50, batch=32, dtype="float32"):
+    """Chapter 07's run: rnn.CharLSTM (hidden 128, embed 32), Adam 3e-3, clip 5, in `dtype` (the notebook
+    trains in float32) (seconds, last loss)."""
     from coursekit.reference.optim import Optimizer
 
     ids, vocab = _char_ids()
     starts = np.random.default_rng(0).integers(0, len(ids) - seq - 1, size=(steps, batch))
-    params, opt, spent, loss = rnn.init_char_lstm(vocab, hidden_size=128, embed_size=32, rng=0), \
-        Optimizer("adam", lr=3e-3), 0.0, float("nan")
+    params = [p.astype(dtype) for p in rnn.init_char_lstm(vocab, hidden_size=128, embed_size=32, rng=0)]
+    opt, spent, loss = Optimizer("adam", lr=3e-3), 0.0, float("nan")
     for s in starts:
         start = time.perf_counter()
         w = ids[s[:, None] + np.arange(seq + 1)]
@@ -188,7 +190,8 @@ def lectures(scale=1.0):
         with threadpool_limits(1):
             steps = max(1, int(300 * scale))
             return {"06 cnn numpy float64 (15 epochs)": lecture_cnn(max(1, int(15 * scale))),
-                    "07 char lstm numpy float64 (300 steps)": lecture_lstm(steps),
+                    "07 char lstm numpy float32 (300 steps, as the notebook)": lecture_lstm(steps),
+                    "07 char lstm numpy float64 (300 steps)": lecture_lstm(steps, dtype="float64"),
                     "07 char lstm torch float32 (300 steps)": lecture_lstm_torch(steps),
                     "08 gpt numpy float64 (300 steps)": lecture_gpt(steps)}
     finally:

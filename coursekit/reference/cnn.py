@@ -515,7 +515,7 @@ def cnn_loss(params, x, y, l2=0.0):
 
     logits, cache = cnn_forward(params, x)
     loss, ce_cache = cross_entropy_forward(logits, y)
-    grads = cnn_backward(cross_entropy_backward(np.asarray(1.0), ce_cache), cache)
+    grads = cnn_backward(cross_entropy_backward(np.ones_like(loss), ce_cache), cache)
     loss = float(loss)
     if l2:
         for i in (0, 2):

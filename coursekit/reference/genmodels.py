@@ -153,7 +153,7 @@ def ae_loss(params, x):
     out, cache = ae_forward(params, x)
     n = out.shape[0]
     loss, c_mse = mse_loss_forward(out, x, reduction="sum")
-    return float(loss) / n, ae_backward(mse_loss_backward(np.asarray(1.0 / n), c_mse), cache)
+    return float(loss) / n, ae_backward(mse_loss_backward(np.full_like(loss, 1.0 / n), c_mse), cache)
 
 
 def _batches(n, recipe):
@@ -265,7 +265,7 @@ def vae_loss(params, x, eps, loss=None, reparameterize=None):
     loss_f, loss_b = loss or VAE_LOSS
     (logits, mu, logvar), cache = vae_forward(params, x, eps, reparameterize)
     value, c_loss = loss_f(logits, x, mu, logvar)
-    dlogits, dmu, dlogvar = loss_b(np.asarray(1.0), c_loss)
+    dlogits, dmu, dlogvar = loss_b(np.ones_like(value), c_loss)
     return float(value), vae_backward(np.asarray(dlogits), np.asarray(dmu), np.asarray(dlogvar), cache)
 
 
@@ -332,12 +332,12 @@ def gan_losses(params, x_real, z, non_saturating=True, which="both"):
     if which in ("d", "both"):
         real_logits, c_real = mlp_forward(disc, _data(x_real, fake.shape[1]))
         d_loss, c = G.gan_discriminator_loss_forward(real_logits, fake_logits)
-        dreal, dfake = G.gan_discriminator_loss_backward(np.asarray(1.0), c)
+        dreal, dfake = G.gan_discriminator_loss_backward(np.ones_like(d_loss), c)
         g_real, g_fake = _mlp_backward(dreal, c_real)[1], _mlp_backward(dfake, c_fake)[1]
         losses["d"], grads["discriminator"] = float(d_loss), [a + b for a, b in zip(g_real, g_fake)]
     if which in ("g", "both"):
         g_loss, c = G.gan_generator_loss_forward(fake_logits, non_saturating)
-        dfake, _ = _mlp_backward(G.gan_generator_loss_backward(np.asarray(1.0), c), c_fake)
+        dfake, _ = _mlp_backward(G.gan_generator_loss_backward(np.ones_like(g_loss), c), c_fake)
         losses["g"], grads["generator"] = float(g_loss), _mlp_backward(dfake, c_gen)[1]
     if which not in ("d", "g", "both"):
         raise ValueError(f"which must be 'd', 'g' or 'both', got {which!r}")

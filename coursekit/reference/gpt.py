@@ -184,7 +184,7 @@ def gpt_loss(params, idx, target, num_heads=1):
         raise ValueError(f"target must have idx's shape {idx.shape}, got {target.shape}")
     v = logits.shape[2]
     loss, c_ce = cross_entropy_forward(logits.reshape(-1, v), target.reshape(-1))
-    dlogits = cross_entropy_backward(np.asarray(1.0), c_ce).reshape(logits.shape)
+    dlogits = cross_entropy_backward(np.ones_like(loss), c_ce).reshape(logits.shape)
     return float(loss), gpt_backward(dlogits, cache)
 
 

@@ -430,7 +430,7 @@ class CharLSTM:
         """
         logits, state_n, (c_emb, c_lstm, out, w_out) = CharLSTM.forward(params, idx, state)
         loss, c_loss = sequence_cross_entropy_forward(logits, target, np.ones(target.shape, dtype=bool))
-        dlogits = sequence_cross_entropy_backward(np.asarray(1.0), c_loss)
+        dlogits = sequence_cross_entropy_backward(np.ones_like(loss), c_loss)
         d2 = dlogits.reshape(-1, dlogits.shape[2])
         dw_out, db_out = d2.T @ out.reshape(-1, out.shape[2]), d2.sum(axis=0)
         dout = dlogits @ w_out

@@ -98,13 +98,13 @@ def mlp_loss(params, x, y, l2=0.0, activation="relu"):
     """
     logits, cache = mlp_forward(params, x, activation)
     loss, ce_cache = cross_entropy_forward(logits, y)
-    grads = mlp_backward(cross_entropy_backward(np.asarray(1.0), ce_cache), cache)
+    grads = mlp_backward(cross_entropy_backward(np.ones_like(loss), ce_cache), cache)
     loss = float(loss)
     if l2:
         for i in range(0, len(params), 2):
             pen, pen_cache = l2_penalty_forward(params[i], lam=l2)
             loss += float(pen)
-            grads[i] = grads[i] + l2_penalty_backward(np.asarray(1.0), pen_cache)
+            grads[i] = grads[i] + l2_penalty_backward(np.ones_like(pen), pen_cache)
     return loss, grads
 
 
