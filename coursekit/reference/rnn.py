@@ -17,6 +17,7 @@ is the cell's backward run from t = T-1 down to 0, carrying the state's gradient
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse  # the one-hot matrix of embedding_backward
 
 from ._validate import array, generator, indices, integer
 from .activations import sigmoid_forward
@@ -317,17 +318,16 @@ def embedding_forward(input, weight, padding_idx=None):
 
 
 def embedding_backward(dout, cache):
-    """Gradient of `embedding_forward` for weight: dout's rows added up per index (as np.add.at would);
-    the padding_idx row stays zero. dout: (*input.shape, D). Returns dweight (V, D).
+    """Gradient of `embedding_forward` for weight: dout's rows added up per index; the padding_idx row
+    stays zero. dout: (*input.shape, D). Returns dweight (V, D).
 
-    np.bincount sums dout's entries into the flat (V * D) positions idx * D + column in one pass, where
-    np.add.at adds row by row, unbuffered, many times slower (bincount adds in float64)."""
+    The lookup is onehot(input) @ weight, so dweight = onehot(input)^T @ dout: a (V, n) matrix with a
+    single 1 per column, stored sparse (column j holds its 1 at row input[j]), times dout (n, D)."""
     input, shape, dtype, padding_idx = cache
     dout = _grad("dout", dout, input.shape + (shape[1],))
-    v, d = shape
-    flat = (input.reshape(-1, 1).astype(np.intp) * d + np.arange(d)).reshape(-1)
-    dweight = np.bincount(flat, weights=dout.reshape(-1), minlength=v * d).reshape(v, d)
-    dweight = dweight.astype(np.result_type(dtype, dout), copy=False)
+    n = input.size
+    onehot_t = sparse.csc_array((np.ones(n, dout.dtype), input.reshape(-1), np.arange(n + 1)), shape=(shape[0], n))
+    dweight = np.asarray(onehot_t @ dout.reshape(n, shape[1])).astype(np.result_type(dtype, dout), copy=False)
     if padding_idx is not None:
         dweight[padding_idx] = 0.0
     return dweight
