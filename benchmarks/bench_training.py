@@ -166,7 +166,7 @@ def lecture_lstm_torch(steps=300, seq=50, batch=32):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
         opt.step()
-    return {"time": time.perf_counter() - start, "result": float(loss)}
+    return {"time": time.perf_counter() - start, "result": loss.item()}
 
 
 def lecture_gpt(steps=300):
