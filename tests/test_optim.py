@@ -12,6 +12,8 @@ from sklearn import metrics as skm
 from sklearn.preprocessing import StandardScaler
 
 from coursekit import data
+from coursekit.reference import cnn, gpt, rnn
+from coursekit.reference import genmodels as GM
 from coursekit.reference import init as I
 from coursekit.reference import optim as O
 from coursekit.reference import train as T
@@ -531,3 +533,44 @@ def test_numpy_mlp_reaches_97_percent_on_digits():
     acc = T.accuracy(y_te, T.predict(params, scaler.transform(X_te)))
     assert acc == hist["test_acc"][-1]
     assert acc >= 0.97, f"test accuracy {acc:.4f}"
+
+
+# ------------------------------------------------------------------ float32 training stays float32
+
+def _f32(tree):
+    """Every float array of a parameter tree (lists, dicts) as float32."""
+    if isinstance(tree, dict):
+        return {k: _f32(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_f32(v) for v in tree)
+    return tree.astype(np.float32) if isinstance(tree, np.ndarray) and tree.dtype.kind == "f" else tree
+
+
+def _dtypes(tree):
+    if isinstance(tree, dict):
+        return set().union(*(_dtypes(v) for v in tree.values()))
+    if isinstance(tree, (list, tuple)):
+        return set().union(*(_dtypes(v) for v in tree))
+    return {tree.dtype.name} if isinstance(tree, np.ndarray) else set()
+
+
+_rng = np.random.default_rng(0)
+_X8, _X64, _EPS = (_rng.random(s, dtype=np.float32) for s in ((6, 8), (6, 64), (6, 2)))
+_LABELS, _CHARS = _rng.integers(0, 3, 6), _rng.integers(0, 5, (2, 4))
+GRADS = {
+    "mlp, l2": lambda: T.mlp_loss(_f32(T.init_mlp((8, 16, 3), rng=0)), _X8, _LABELS, l2=0.1)[1],
+    "cnn, l2": lambda: cnn.cnn_loss(_f32(cnn.init_cnn(channels=4, rng=0)), _X64, _LABELS, l2=0.1)[1],
+    "char lstm": lambda: rnn.CharLSTM.loss(_f32(rnn.init_char_lstm(5, hidden_size=4, embed_size=3, rng=0)),
+                                           _CHARS, _CHARS[:, ::-1].copy())[1],
+    "gpt": lambda: gpt.gpt_loss(_f32(gpt.init_gpt(5, block_size=4, d_model=8, num_layers=1, rng=0)), _CHARS, _CHARS)[1],
+    "autoencoder": lambda: GM.ae_loss(_f32(GM.init_autoencoder(8, 4, 2, rng=0)), _X8)[1],
+    "vae": lambda: GM.vae_loss(_f32(GM.init_vae(8, 4, 2, rng=0)), _X8, _EPS)[1],
+    "gan": lambda: GM.gan_losses(_f32(GM.init_gan(2, 4, 2, rng=0)), _X8[:, :2], _X8[:, 2:4])[1],
+}
+
+
+@pytest.mark.parametrize("model", sorted(GRADS))
+def test_a_float32_model_gets_float32_gradients(model):
+    """The training losses seed their backward in the loss's dtype: a float64 seed (np.asarray(1.0)) once
+    turned the char LSTM's float32 gradients into float64 (NumPy 2 promotes by a 0-d array's dtype)."""
+    assert _dtypes(GRADS[model]()) == {"float32"}
