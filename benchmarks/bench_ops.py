@@ -229,6 +229,9 @@ def format_table(rows) -> str:
     def cell(r, c):
         if c == "goal":
             return goal_cell(r)
+        if c == "1-thread ratio":  # held to the same goal, marked the same way
+            v = r["1-thread_ratio"]
+            return f"{v:.2f}" + (" ✗" if v > GOAL and not is_naive(r["op"]) else "")
         key = c.replace(" ", "_")
         v = r[key]
         if isinstance(v, str):

@@ -80,7 +80,9 @@ def test_quick_run_prints_a_row_per_op_and_dtype(bench, capsys, tmp_path):
                 v,
             )  # printed to 3 decimals
         for col in ("fwd ratio", "bwd ratio", "1-thread ratio"):
-            assert math.isfinite(float(r[col])) and float(r[col]) > 0
+            v = float(r[col].removesuffix(" ✗"))
+            assert math.isfinite(v) and v > 0
+            assert r[col].endswith(" ✗") == (col == "1-thread ratio" and v > bench.GOAL)
     # the like-for-like measure: one torch thread, one BLAS thread, and its own summary per dtype
     assert re.search(r"^float32, 1 thread each: median fwd\+bwd ratio [\d.]+ over 2 ops \(goal ≤ 1", text, re.M)
 
