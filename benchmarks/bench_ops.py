@@ -31,7 +31,6 @@ PyTorch as it runs by default. The summary gives both.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import os
@@ -41,7 +40,7 @@ import sys
 import time
 
 import numpy as np
-from report import write_json
+from report import one_thread, write_json
 
 from coursekit import ops
 
@@ -90,21 +89,6 @@ def goal_summary(rows, key="fwd+bwd_ratio", label="") -> list:
                      f"{'' if median <= GOAL_MEDIAN else ', ' + OVER.replace('3×', f'{GOAL_MEDIAN:g}×')}); "
                      + (f"{len(over)} over {GOAL:g}×: {', '.join(over)}" if over else f"every op ≤ {GOAL:g}×"))
     return lines
-
-
-@contextlib.contextmanager
-def one_thread():
-    """PyTorch and NumPy's BLAS on one thread each, as NumPy's elementwise code always runs."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def timeit(fn, setup=None, *, repeat: int, warmup: int) -> dict:

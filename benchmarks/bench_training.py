@@ -19,6 +19,7 @@ import json
 import time
 
 import numpy as np
+from report import one_thread
 
 from coursekit import data
 from coursekit.reference import cnn, gpt, rnn, train
@@ -181,21 +182,13 @@ def lecture_gpt(steps=300):
 def lectures(scale=1.0):
     """The lectures' training runs, one BLAS and one torch thread as in the notebooks; `scale` < 1
     shortens each (a smoke test). Returns {name: {"time": s, "result": accuracy or last loss}}."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            steps = max(1, int(300 * scale))
-            return {"06 cnn numpy float64 (15 epochs)": lecture_cnn(max(1, int(15 * scale))),
-                    "07 char lstm numpy float32 (300 steps, as the notebook)": lecture_lstm(steps),
-                    "07 char lstm numpy float64 (300 steps)": lecture_lstm(steps, dtype="float64"),
-                    "07 char lstm torch float32 (300 steps)": lecture_lstm_torch(steps),
-                    "08 gpt numpy float64 (300 steps)": lecture_gpt(steps)}
-    finally:
-        torch.set_num_threads(threads)
+    with one_thread():
+        steps = max(1, int(300 * scale))
+        return {"06 cnn numpy float64 (15 epochs)": lecture_cnn(max(1, int(15 * scale))),
+                "07 char lstm numpy float32 (300 steps, as the notebook)": lecture_lstm(steps),
+                "07 char lstm numpy float64 (300 steps)": lecture_lstm(steps, dtype="float64"),
+                "07 char lstm torch float32 (300 steps)": lecture_lstm_torch(steps),
+                "08 gpt numpy float64 (300 steps)": lecture_gpt(steps)}
 
 
 def main(argv=None):

@@ -58,15 +58,6 @@ def _pad(x, padding, value=0.0):
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _windows(xp, kernel, stride, dilation, out_hw):
-    """A read-only view (N, C, OH, OW, kH, kW) of the windows of the padded NCHW `xp`; no copy."""
-    n, c = xp.shape[:2]
-    s0, s1, s2, s3 = xp.strides
-    return as_strided(xp, shape=(n, c, *out_hw, *kernel),
-                      strides=(s0, s1, s2 * stride[0], s3 * stride[1], s2 * dilation[0], s3 * dilation[1]),
-                      writeable=False)
-
-
 def _offset_slices(kernel, stride, dilation, out_hw):
     """For each kernel offset (i, j), in row-major order, the (rows, cols) slices of the padded input
     that offset reads in every window: window (oh, ow) reads pixel (oh * sH + i * dH, ow * sW + j * dW)."""
@@ -75,8 +66,17 @@ def _offset_slices(kernel, stride, dilation, out_hw):
             for i in range(kh) for j in range(kw)]
 
 
+def _window_sums(xp, kernel, stride, out_hw):
+    """The sum of each window of the padded NCHW `xp`: (N, C, OH, OW), one strided slice per kernel offset."""
+    slices = _offset_slices(kernel, stride, (1, 1), out_hw)
+    out = xp[:, :, slices[0][0], slices[0][1]].copy()
+    for rows, cols in slices[1:]:
+        out += xp[:, :, rows, cols]
+    return out
+
+
 def _add_windows(dwin, padded_shape, stride, dilation, dtype):
-    """The adjoint of `_windows`: add every window's gradient (N, C, OH, OW, kH, kW) back where it came from.
+    """Add every window's gradient (N, C, OH, OW, kH, kW) back where it came from (the adjoint of taking windows).
 
     One strided slice per kernel offset (kH * kW adds), so overlapping windows accumulate.
     """
@@ -285,11 +285,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad
     x: (N, C, H, W). Returns out: (N, C, OH, OW) and a cache.
     """
     x, kernel, stride, padding, dilation, out_hw = _pool_args(x, kernel_size, stride, padding)
-    xp = _pad(x, padding)
-    slices = _offset_slices(kernel, stride, (1, 1), out_hw)
-    out = xp[:, :, slices[0][0], slices[0][1]].copy()  # the windows' sums, one strided slice per offset
-    for rows, cols in slices[1:]:
-        out += xp[:, :, rows, cols]
+    out = _window_sums(_pad(x, padding), kernel, stride, out_hw)
     divisor = _pool_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, x.dtype)
     out /= divisor
     return out, (x.shape, x.dtype, kernel, stride, padding, divisor)
@@ -300,7 +296,7 @@ def _pool_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad, d
     if count_include_pad:
         return np.asarray(kernel[0] * kernel[1], dtype=dtype)
     ones = np.ones((1, 1, *x_shape[2:]), dtype=dtype)
-    return _windows(_pad(ones, padding), kernel, stride, (1, 1), out_hw).sum(axis=(4, 5))[0, 0]
+    return _window_sums(_pad(ones, padding), kernel, stride, out_hw)[0, 0]
 
 
 def avg_pool2d_backward(dout, cache):
